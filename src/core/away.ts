@@ -1,0 +1,28 @@
+export interface AwayInput {
+  now: number;
+  lastInputAt: number;
+  /** Time since which every tab is hidden, or `null` while one is visible. */
+  hiddenSince: number | null;
+  idleTimeout: number | false;
+  hiddenTimeout: number | false;
+}
+
+export interface AwayCheck {
+  /** Why the user is away now, or `null` when neither deadline has passed. */
+  reason: 'idle' | 'hidden' | null;
+  /** Wall-clock time of the next deadline still ahead, or `Infinity`. */
+  nextCheckAt: number;
+}
+
+/** Compares the wall clock with the idle and hidden deadlines. */
+export function checkAway(input: AwayInput): AwayCheck {
+  const { now, lastInputAt, hiddenSince, idleTimeout, hiddenTimeout } = input;
+  const idleAt = idleTimeout === false ? Infinity : lastInputAt + idleTimeout;
+  const hiddenAt = hiddenTimeout === false || hiddenSince === null ? Infinity : hiddenSince + hiddenTimeout;
+  const firstAt = Math.min(idleAt, hiddenAt);
+
+  if (firstAt <= now) {
+    return { reason: idleAt <= hiddenAt ? 'idle' : 'hidden', nextCheckAt: Math.max(idleAt, hiddenAt) };
+  }
+  return { reason: null, nextCheckAt: firstAt };
+}

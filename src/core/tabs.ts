@@ -1,0 +1,81 @@
+import { isStatus } from './statuses';
+import type { PresenceEnvironment, PresenceState, PresenceStatus } from './types';
+
+/** Messages between tabs. None carries the token. */
+export type TabMessage =
+  /** A tab's visibility. `ask` requests a `tab` reply from every other tab and the leader's state. */
+  | { type: 'tab'; id: string; hiddenSince: number | null; ask?: boolean }
+  | { type: 'bye'; id: string }
+  | { type: 'input'; at: number }
+  | { type: 'chosen'; status: PresenceStatus }
+  | { type: 'state'; state: PresenceState };
+
+export interface Tabs {
+  post(message: TabMessage): void;
+  close(): void;
+}
+
+/**
+ * Opens the channel and queues for the leader lock, which is held until `close`. Returns `null`
+ * when the browser lacks BroadcastChannel or Web Locks, and the tab then works alone.
+ */
+export function openTabs(
+  environment: PresenceEnvironment,
+  name: string,
+  onMessage: (message: TabMessage) => void,
+  onLeader: () => void,
+): Tabs | null {
+  const { BroadcastChannel: Channel, navigator } = environment;
+  if (!Channel || !navigator.locks) return null;
+
+  const channel = new Channel(name);
+  const abort = new AbortController();
+  let releaseLock = () => {};
+
+  channel.onmessage = (event: MessageEvent) => {
+    if (isTabMessage(event.data)) onMessage(event.data);
+  };
+  navigator.locks
+    .request(name, { signal: abort.signal }, () => {
+      onLeader();
+      return new Promise<void>((resolve) => {
+        releaseLock = resolve;
+      });
+    })
+    // Rejects with an AbortError when the tab closes before it became the leader.
+    .catch(() => {});
+
+  return {
+    post: (message) => channel.postMessage(message),
+    close() {
+      abort.abort();
+      releaseLock();
+      channel.close();
+    },
+  };
+}
+
+const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+/** Drops messages of other versions or other senders on the same channel. */
+function isTabMessage(value: unknown): value is TabMessage {
+  const message = value as Record<string, unknown> | null;
+  if (!message || typeof message !== 'object') return false;
+
+  switch (message.type) {
+    case 'tab':
+      return typeof message.id === 'string' && (message.hiddenSince === null || isTime(message.hiddenSince));
+    case 'bye':
+      return typeof message.id === 'string';
+    case 'input':
+      return isTime(message.at);
+    case 'chosen':
+      return isStatus(message.status);
+    case 'state': {
+      const state = message.state as PresenceState | null;
+      return !!state && isStatus(state.status) && isStatus(state.chosenStatus);
+    }
+    default:
+      return false;
+  }
+}
