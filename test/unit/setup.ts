@@ -12,7 +12,7 @@ beforeAll(() => {
 });
 
 beforeEach(() => {
-  localStorage.clear();
+  globalThis.localStorage?.clear();
 });
 
 afterEach(async () => {
