@@ -1,5 +1,3 @@
-export type { Presence } from './core/presence';
-export { createPresence } from './core/presence';
 export {
   PresenceAuthError,
   PresenceError,
@@ -8,6 +6,8 @@ export {
   PresenceResponseError,
   PresenceTokenError,
 } from './core/errors';
+export type { Presence } from './core/presence';
+export { createPresence } from './core/presence';
 export type {
   PresenceEnvironment,
   PresenceOptions,
@@ -16,7 +16,6 @@ export type {
   PresenceStatus,
   PresenceToken,
 } from './core/types';
-export { PresenceProvider, type PresenceProviderProps } from './react/PresenceProvider';
 export {
   SET_PRESENCE_MUTATION_KEY,
   type UseSetPresenceOptions,
@@ -25,3 +24,4 @@ export {
   useReportActivity,
   useSetPresence,
 } from './react/hooks';
+export { PresenceProvider, type PresenceProviderProps } from './react/PresenceProvider';

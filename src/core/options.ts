@@ -1,47 +1,66 @@
 import type { PresenceOptions } from './types';
 
 export const DEFAULT_BASE_URL = 'http://localhost:5000';
-export const DEFAULT_ACTIVITY_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart', 'scroll', 'focus'];
-const MAX_DELAY = 2_147_483_647;
+export const DEFAULT_ACTIVITY_EVENTS = [
+  'pointerdown',
+  'pointermove',
+  'keydown',
+  'wheel',
+  'touchstart',
+  'scroll',
+  'focus',
+];
+export const MAX_DELAY = 2_147_483_647;
 
-/** Checks one timing option. `min` is the smallest allowed value, in ms. */
-function checkDelay(name: string, value: unknown, min: number, allowFalse: boolean) {
-  if (value === undefined || (allowFalse && value === false)) return;
+// Smallest allowed value of each timing option, in ms. Only requestTimeout cannot be `false`.
+const MIN_DELAYS = { idleTimeout: 1, hiddenTimeout: 0, heartbeatInterval: 1, requestTimeout: 1 } as const;
 
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DELAY) {
-    const allowed = `an integer from ${min} to ${MAX_DELAY} ms${allowFalse ? ' or false' : ''}`;
-    throw new RangeError(`Invalid ${name} ${String(value)}: expected ${allowed}.`);
-  }
+/** Formats a rejected value for an error message. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  return typeof value === 'object' && value ? typeof value : String(value);
 }
 
-function isAbsoluteUrl(value: unknown): boolean {
+function invalid(name: string, value: unknown, expected: string): TypeError {
+  return new TypeError(`Invalid ${name} ${describeValue(value)}: expected ${expected}.`);
+}
+
+function isUrl(value: unknown): boolean {
   try {
-    new URL(value as string);
-    return typeof value === 'string';
+    return typeof value === 'string' && !!new URL(value);
   } catch {
     return false;
   }
 }
 
-/** Throws a TypeError or RangeError that names the first invalid option. */
+/** Throws a TypeError or RangeError that names the first invalid option and its value. */
 export function validateOptions(options: PresenceOptions): void {
   const { token, baseUrl, activityEvents, requestBody } = options;
 
   if (typeof token !== 'string' && typeof token !== 'function') {
-    throw new TypeError(`Invalid token: expected a string or a function, got ${token === null ? 'null' : typeof token}.`);
+    throw invalid('token', token, 'a string or a function that returns one');
   }
-  if (baseUrl !== undefined && !isAbsoluteUrl(baseUrl)) {
-    throw new TypeError(`Invalid baseUrl ${JSON.stringify(baseUrl)}: expected an absolute URL such as "${DEFAULT_BASE_URL}".`);
-  }
-  if (activityEvents !== undefined && !(Array.isArray(activityEvents) && activityEvents.every((e) => typeof e === 'string'))) {
-    throw new TypeError('Invalid activityEvents: expected an array of event names.');
+  if (baseUrl !== undefined && !isUrl(baseUrl))
+    throw invalid('baseUrl', baseUrl, `an absolute URL such as "${DEFAULT_BASE_URL}"`);
+  if (
+    activityEvents !== undefined &&
+    !(Array.isArray(activityEvents) && activityEvents.every((type) => typeof type === 'string'))
+  ) {
+    throw invalid('activityEvents', activityEvents, 'an array of event names');
   }
   if (requestBody !== undefined && typeof requestBody !== 'function') {
-    throw new TypeError('Invalid requestBody: expected a function that maps a status to a JSON body.');
+    throw invalid('requestBody', requestBody, 'a function');
   }
 
-  checkDelay('idleTimeout', options.idleTimeout, 1, true);
-  checkDelay('hiddenTimeout', options.hiddenTimeout, 0, true);
-  checkDelay('heartbeatInterval', options.heartbeatInterval, 1, true);
-  checkDelay('requestTimeout', options.requestTimeout, 1, false);
+  for (const [name, min] of Object.entries(MIN_DELAYS)) {
+    const value = options[name as keyof typeof MIN_DELAYS];
+    if (value === undefined || (value === false && name !== 'requestTimeout')) continue;
+
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > MAX_DELAY) {
+      const orFalse = name === 'requestTimeout' ? '' : ' or false';
+      throw new RangeError(
+        `Invalid ${name} ${describeValue(value)}: expected an integer from ${min} to ${MAX_DELAY} ms${orFalse}.`,
+      );
+    }
+  }
 }

@@ -84,7 +84,10 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     } catch (error) {
       if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' && !warnedAboutCallback) {
         warnedAboutCallback = true;
-        console.error('[react-presence] A callback prop threw. Later throws are not logged. Catch errors inside onError and onStatusChange.', error);
+        console.error(
+          '[react-presence] A callback prop threw. Later throws are not logged. Catch errors inside onError and onStatusChange.',
+          error,
+        );
       }
     }
   }
@@ -116,7 +119,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     store.set({
       status,
       chosenStatus: chosen,
-      reason: changed || reason ? (reason ?? (chosen !== 'online' ? 'manual' : (autoAway ?? 'active'))) : previous.reason,
+      reason:
+        changed || reason ? (reason ?? (chosen !== 'online' ? 'manual' : (autoAway ?? 'active'))) : previous.reason,
       isIdle: idleTimeout !== false && now - lastInputAt >= idleTimeout,
       isHidden: groupHiddenSince() !== null,
       lastActiveAt: lastInputAt,

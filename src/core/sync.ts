@@ -1,6 +1,6 @@
+import { PresenceHttpError } from './errors';
 import { isRetryable } from './transport';
 import type { PresenceState, PresenceStatus } from './types';
-import { PresenceHttpError } from './errors';
 
 const RETRY_BASE = 1000;
 const RETRY_CAP = 30_000;
@@ -74,10 +74,13 @@ export function createSync(options: SyncOptions): Sync {
     const backoff = Math.min(RETRY_CAP, RETRY_BASE * 2 ** attempt);
     const delay = retryAfter ?? options.random() * backoff;
     attempt++;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      pump();
-    }, Math.min(delay, MAX_TIMER));
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = undefined;
+        pump();
+      },
+      Math.min(delay, MAX_TIMER),
+    );
   }
 
   function settle(status: PresenceStatus, error: unknown) {
@@ -111,14 +114,17 @@ export function createSync(options: SyncOptions): Sync {
     force = false;
     busy = true;
     report();
-    options.send(status, finishing).then(
-      () => settle(status, undefined),
-      (error: unknown) => settle(status, error ?? new Error('Request failed')),
-    ).finally(() => {
-      busy = false;
-      if (finishing && !needsSend()) sync.stop();
-      pump();
-    });
+    options
+      .send(status, finishing)
+      .then(
+        () => settle(status, undefined),
+        (error: unknown) => settle(status, error ?? new Error('Request failed')),
+      )
+      .finally(() => {
+        busy = false;
+        if (finishing && !needsSend()) sync.stop();
+        pump();
+      });
   }
 
   const sync: Sync = {

@@ -138,7 +138,8 @@ async function checkBody(response: Response, url: string): Promise<void> {
     return;
   }
   if (data?.success === false) {
-    const message = typeof data.message === 'string' && data.message ? data.message : `PUT ${url} returned success: false`;
+    const message =
+      typeof data.message === 'string' && data.message ? data.message : `PUT ${url} returned success: false`;
     throw new PresenceResponseError('PUT', url, message);
   }
 }

@@ -2,8 +2,8 @@
 
 import { QueryClient, QueryClientContext } from '@tanstack/react-query';
 import { type ReactNode, useContext, useEffect, useLayoutEffect, useMemo, useState } from 'react';
-import { createPresence } from '../core/presence';
 import { validateOptions } from '../core/options';
+import { createPresence } from '../core/presence';
 import type { PresenceOptions } from '../core/types';
 import { PresenceContext } from './context';
 
@@ -22,7 +22,12 @@ export interface PresenceProviderProps extends PresenceOptions {
 const useIsomorphicLayoutEffect = typeof document === 'undefined' ? useEffect : useLayoutEffect;
 
 /** Keeps the user's presence on the chat backend in step with what they do in every open tab. */
-export function PresenceProvider({ queryClient, enabled = true, children, ...options }: PresenceProviderProps): ReactNode {
+export function PresenceProvider({
+  queryClient,
+  enabled = true,
+  children,
+  ...options
+}: PresenceProviderProps): ReactNode {
   validateOptions(options);
   const { baseUrl, channelName, environment } = options;
 
@@ -31,8 +36,10 @@ export function PresenceProvider({ queryClient, enabled = true, children, ...opt
   const client = (nearestClient ?? queryClient ?? privateClient) as QueryClient;
 
   // A new backend or channel needs a new engine. The other options reach it through configure.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: options apply through configure below.
+  /* eslint-disable react-hooks/exhaustive-deps -- the other options apply through configure below. */
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the other options apply through configure below.
   const presence = useMemo(() => createPresence(options), [baseUrl, channelName, environment]);
+  /* eslint-enable react-hooks/exhaustive-deps */
 
   useIsomorphicLayoutEffect(() => {
     presence.configure(options);

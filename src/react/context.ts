@@ -13,7 +13,9 @@ export const PresenceContext = createContext<PresenceContextValue | null>(null);
 export function usePresenceContext(hook: string): PresenceContextValue {
   const value = useContext(PresenceContext);
   if (!value) {
-    throw new Error(`${hook} must be used inside <PresenceProvider>. Wrap your app, or the part that shows presence, in it.`);
+    throw new Error(
+      `${hook} must be used inside <PresenceProvider>. Wrap your app, or the part that shows presence, in it.`,
+    );
   }
   return value;
 }

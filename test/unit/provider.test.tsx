@@ -8,14 +8,14 @@ import {
   PresenceHttpError,
   PresenceProvider,
   PresenceResponseError,
-  PresenceTokenError,
   type PresenceStatus,
+  PresenceTokenError,
   usePresence,
   useReportActivity,
   useSetPresence,
 } from '../../src';
 import { renderWithPresence } from './render';
-import { BASE_URL, PRESENCE_URL, mockPresence, statusesOf } from './server';
+import { BASE_URL, mockPresence, PRESENCE_URL, statusesOf } from './server';
 
 type SetPresence = ReturnType<typeof useSetPresence>;
 
@@ -148,7 +148,9 @@ describe('PresenceProvider', () => {
 
     let caught: unknown;
     await act(async () => {
-      await mutation().mutateAsync('away').catch((error) => (caught = error));
+      await mutation()
+        .mutateAsync('away')
+        .catch((error) => (caught = error));
     });
 
     expect(caught).toBeInstanceOf(PresenceAuthError);
@@ -249,7 +251,11 @@ describe('PresenceProvider', () => {
     const onError = vi.fn();
     const { mutation } = renderProbe({ onError });
     await waitFor(() => expect(onError).toHaveBeenCalled());
-    await act(() => mutation().mutateAsync('offline').catch(() => {}));
+    await act(() =>
+      mutation()
+        .mutateAsync('offline')
+        .catch(() => {}),
+    );
 
     for (const [error] of onError.mock.calls) {
       expect(JSON.stringify({ message: error.message, stack: error.stack })).not.toContain('secret-token');

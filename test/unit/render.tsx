@@ -22,5 +22,9 @@ export function renderWithPresence(ui: ReactNode, { strict = false, ...props }: 
     return strict ? <StrictMode>{content}</StrictMode> : content;
   };
   const result = render(tree(props));
-  return { ...result, queryClient, rerenderWith: (next: RenderOptions) => result.rerender(tree({ ...props, ...next })) };
+  return {
+    ...result,
+    queryClient,
+    rerenderWith: (next: RenderOptions) => result.rerender(tree({ ...props, ...next })),
+  };
 }
