@@ -58,6 +58,10 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   let checkTimer: ReturnType<typeof setTimeout> | undefined;
   let cleanups: (() => void)[] = [];
   let warnedAboutCallback = false;
+  // Status whose request produced the current error, or null when a follower or the token failed.
+  let failedStatus: PresenceStatus | null = null;
+  // A choice made while stopped, applied and stored on the next start.
+  let choiceWhileStopped: PresenceStatus | null = null;
 
   const tabId = Math.random().toString(36).slice(2);
   // Visibility of the other open tabs: when each became hidden, or null while visible.
@@ -92,7 +96,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     }
   }
 
-  function reportError(error: Error) {
+  function reportError(error: Error, status?: PresenceStatus) {
+    failedStatus = status ?? null;
     store.set({ error });
     call(options.onError, error);
   }
@@ -108,10 +113,20 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     return since;
   }
 
-  /** Derives the effective status, stores it, and tells the server when this tab is the leader. */
+  function effectiveStatus(): PresenceStatus {
+    if (chosen !== 'online') return chosen;
+    return autoAway ? 'away' : 'online';
+  }
+
+  function causeOfChange(): PresenceReason {
+    if (chosen !== 'online') return 'manual';
+    return autoAway ?? 'active';
+  }
+
+  /** Derives the effective status, stores it, and sends it when this tab is the leader. */
   function publish(reason?: PresenceReason) {
     const now = env.now();
-    const status = chosen !== 'online' ? chosen : autoAway ? 'away' : 'online';
+    const status = effectiveStatus();
     const previous = store.get();
     const changed = status !== previous.status;
     const { idleTimeout = 300_000 } = options;
@@ -119,8 +134,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     store.set({
       status,
       chosenStatus: chosen,
-      reason:
-        changed || reason ? (reason ?? (chosen !== 'online' ? 'manual' : (autoAway ?? 'active'))) : previous.reason,
+      reason: changed ? (reason ?? causeOfChange()) : previous.reason,
       isIdle: idleTimeout !== false && now - lastInputAt >= idleTimeout,
       isHidden: groupHiddenSince() !== null,
       lastActiveAt: lastInputAt,
@@ -266,7 +280,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     if (!sendOffline) return;
 
     if (reason === 'pagehide') transport.putOnExit(requestBody('offline'));
-    else transport.put(requestBody('offline'), true).catch(reportError);
+    else transport.put(requestBody('offline'), true).catch((error) => reportError(error, 'offline'));
   }
 
   // --- browser events --------------------------------------------------------------------------
@@ -345,7 +359,10 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     leave('unmount', disconnect());
   }
 
-  /** Settles when the server has what `status` leads to, or when another choice replaces it. */
+  /**
+   * Settles when the server has the effective status that `status` leads to, or when another
+   * choice replaces it. Rejects with the first error for that status, while retries go on.
+   */
   function waitForSync(status: PresenceStatus): Promise<PresenceStatus> {
     const errorBefore = store.get().error;
 
@@ -353,11 +370,16 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       const check = () => {
         const state = store.get();
         const superseded = state.chosenStatus !== status;
-        if (!superseded && state.isSyncing && running) return;
+        const failed =
+          state.error !== errorBefore && state.error && (failedStatus === null || failedStatus === state.status);
 
-        unsubscribe();
-        if (!superseded && state.error && state.error !== errorBefore) reject(state.error);
-        else resolve(state.status);
+        if (!superseded && failed) {
+          unsubscribe();
+          reject(state.error);
+        } else if (superseded || !state.isSyncing || !running) {
+          unsubscribe();
+          resolve(state.status);
+        }
       };
       const unsubscribe = store.subscribe(check);
       check();
@@ -385,7 +407,9 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
         fetch: env.fetch,
         now: env.now,
       });
-      chosen = readChosen();
+      chosen = choiceWhileStopped ?? readChosen();
+      if (choiceWhileStopped) writeChosen(choiceWhileStopped);
+      choiceWhileStopped = null;
       lastInputAt = env.now();
       ownHiddenSince = env.document.visibilityState === 'hidden' ? lastInputAt : null;
       autoAway = null;
@@ -404,6 +428,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       assertStatus(status);
       chosen = status;
       if (!running) {
+        choiceWhileStopped = status;
         store.set({ chosenStatus: status, status, reason: 'manual' });
         return Promise.resolve(status);
       }

@@ -11,7 +11,8 @@ export interface SyncOptions {
   acked: PresenceStatus | null;
   send: (status: PresenceStatus, keepalive: boolean) => Promise<void>;
   onChange: (patch: Pick<PresenceState, 'syncedStatus' | 'isSyncing'> | Pick<PresenceState, 'error'>) => void;
-  onError: (error: Error) => void;
+  /** Called with each failed attempt and the status it tried to send. */
+  onError: (error: Error, status: PresenceStatus) => void;
   isOnline: () => boolean;
   heartbeatInterval: () => number | false;
   now: () => number;
@@ -93,7 +94,7 @@ export function createSync(options: SyncOptions): Sync {
       return;
     }
 
-    options.onError(error as Error);
+    options.onError(error as Error, status);
     // A newer status is already wanted, so the failed one is dropped rather than retried.
     if (status !== wanted) return;
 
