@@ -53,6 +53,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   let tabs: Tabs | null = null;
   let sync: Sync | null = null;
   let running = false;
+  // Set once the tab has said goodbye (pagehide or unmount), so that it never does twice.
+  let hasLeft = false;
   let isLeader = false;
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   let checkTimer: ReturnType<typeof setTimeout> | undefined;
@@ -262,6 +264,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   }
 
   function leave(reason: 'pagehide' | 'unmount', isLast: boolean) {
+    hasLeft = true;
     const engine = sync;
     sync = null;
     const sendOffline = isLast && store.get().syncedStatus !== 'offline';
@@ -356,7 +359,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     running = false;
     for (const cleanup of cleanups) cleanup();
     cleanups = [];
-    leave('unmount', disconnect());
+    const isLast = disconnect();
+    if (!hasLeft) leave('unmount', isLast);
   }
 
   /**
@@ -399,6 +403,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       if (running) return;
 
       running = true;
+      hasLeft = false;
       env = resolveEnvironment(options.environment);
       transport = createTransport({
         url: `${baseUrl}/api/ws/presence`,
