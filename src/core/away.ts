@@ -22,7 +22,9 @@ export function checkAway(input: AwayInput): AwayCheck {
   const firstAt = Math.min(idleAt, hiddenAt);
 
   if (firstAt <= now) {
-    return { reason: idleAt <= hiddenAt ? 'idle' : 'hidden', nextCheckAt: Math.max(idleAt, hiddenAt) };
+    // The later deadline still matters while it is ahead: it turns `isIdle` on during a hidden away.
+    const laterAt = Math.max(idleAt, hiddenAt);
+    return { reason: idleAt <= hiddenAt ? 'idle' : 'hidden', nextCheckAt: laterAt > now ? laterAt : Infinity };
   }
   return { reason: null, nextCheckAt: firstAt };
 }

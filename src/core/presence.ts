@@ -73,13 +73,22 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   let forwardedAt = 0;
   let nextCheckAt = Infinity;
   let autoAway: 'idle' | 'hidden' | null = null;
+  // When the automatic away began. Input at or after this time ends it once no rule holds.
+  let awaySince = 0;
   let chosen: PresenceStatus = 'online';
   // A status this tab chose that the leader has not confirmed yet.
   let unconfirmedChoice: PresenceStatus | null = null;
 
-  // The leader shares every change of its state with the other tabs.
+  // The leader shares its state with the other tabs once per microtask, so that they never see
+  // a new status before the request for it has started.
+  let statePostQueued = false;
   store.subscribe(() => {
-    if (isLeader) tabs?.post({ type: 'state', state: store.get() });
+    if (!isLeader || statePostQueued) return;
+    statePostQueued = true;
+    queueMicrotask(() => {
+      statePostQueued = false;
+      if (isLeader) tabs?.post({ type: 'state', state: store.get() });
+    });
   });
 
   // --- callbacks -------------------------------------------------------------------------------
@@ -152,7 +161,13 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     const { idleTimeout = 300_000, hiddenTimeout = 60_000 } = options;
     const now = env.now();
     const check = checkAway({ now, lastInputAt, hiddenSince: groupHiddenSince(), idleTimeout, hiddenTimeout });
-    autoAway ??= check.reason;
+    // Input can arrive while a rule still holds, such as a `focus` that Chromium fires just before
+    // the `visibilitychange` that shows the page. That input ends the away once the rule is over.
+    if (autoAway && !check.reason && lastInputAt >= awaySince) autoAway = null;
+    if (!autoAway && check.reason) {
+      autoAway = check.reason;
+      awaySince = now;
+    }
 
     clearTimeout(checkTimer);
     nextCheckAt = check.nextCheckAt;
@@ -174,7 +189,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   function handleInput() {
     const now = env.now();
     registerInput(now);
-    if (isLeader || !tabs) return;
+    // Every tab shares its input, so that a follower taking over knows when the user was last active.
+    if (!tabs) return;
 
     const state = store.get();
     if (now - forwardedAt >= INPUT_FORWARD_INTERVAL || state.isIdle || state.reason === 'hidden') {
@@ -219,6 +235,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
         unconfirmedChoice = null;
         chosen = message.state.chosenStatus;
         autoAway = message.state.reason === 'idle' || message.state.reason === 'hidden' ? message.state.reason : null;
+        awaySince = env.now();
         store.set(message.state);
         break;
     }
@@ -248,7 +265,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   /** Leaves the group of tabs. Returns true when no other tab is known to be open. */
   function disconnect(): boolean {
-    const isLast = peers.size === 0;
+    // A tab that does not hold the lock cannot be the last: the holder is still open.
+    const isLast = peers.size === 0 && (tabs === null || isLeader);
     tabs?.post({ type: 'bye', id: tabId });
     tabs?.close();
     tabs = null;

@@ -39,10 +39,9 @@ export interface Sync {
 export function createSync(options: SyncOptions): Sync {
   let wanted: PresenceStatus | null = null;
   let acked = options.acked;
+  let inFlight: PresenceStatus | null = null;
   let gaveUp: PresenceStatus | null = null;
   let force = false;
-  let busy = false;
-  let finishing = false;
   let wasOffline = false;
   let stopped = false;
   let attempt = 0;
@@ -53,7 +52,8 @@ export function createSync(options: SyncOptions): Sync {
   const needsSend = () => wanted !== null && (force || (wanted !== acked && wanted !== gaveUp));
 
   function report() {
-    options.onChange({ syncedStatus: acked, isSyncing: busy || retryTimer !== undefined || needsSend() });
+    const isSyncing = inFlight !== null || retryTimer !== undefined || needsSend();
+    options.onChange({ syncedStatus: acked, isSyncing });
   }
 
   function clearRetry() {
@@ -65,7 +65,7 @@ export function createSync(options: SyncOptions): Sync {
   function armHeartbeat() {
     clearTimeout(heartbeatTimer);
     const interval = options.heartbeatInterval();
-    if (interval === false || finishing) return;
+    if (interval === false || stopped) return;
 
     heartbeatTimer = setTimeout(() => wanted && sync.want(wanted, true), Math.min(interval, MAX_TIMER));
   }
@@ -96,41 +96,46 @@ export function createSync(options: SyncOptions): Sync {
 
     options.onError(error as Error, status);
     // A newer status is already wanted, so the failed one is dropped rather than retried.
-    if (status !== wanted) return;
+    if (status !== wanted || stopped) return;
 
-    if (finishing || !isRetryable(error)) gaveUp = status;
-    else if (options.isOnline()) scheduleRetry(error as Error);
-    // Offline failures spend no attempt: the `online` event sends again.
-    else wasOffline = true;
+    if (!isRetryable(error)) {
+      // Nothing more is sent for this status until it changes or the heartbeat sends it again.
+      gaveUp = status;
+      armHeartbeat();
+    } else if (options.isOnline()) {
+      scheduleRetry(error as Error);
+    } else {
+      // Offline failures spend no attempt: the `online` event sends again.
+      wasOffline = true;
+    }
   }
 
   function pump() {
     if (!options.isOnline()) wasOffline = true;
-    if (stopped || busy || retryTimer || !needsSend() || wasOffline) {
+    if (stopped || inFlight || retryTimer || !needsSend() || wasOffline) {
       report();
       return;
     }
 
     const status = wanted as PresenceStatus;
     force = false;
-    busy = true;
+    inFlight = status;
     report();
     options
-      .send(status, finishing)
+      .send(status, false)
       .then(
         () => settle(status, undefined),
         (error: unknown) => settle(status, error ?? new Error('Request failed')),
       )
       .finally(() => {
-        busy = false;
-        if (finishing && !needsSend()) sync.stop();
+        inFlight = null;
         pump();
       });
   }
 
   const sync: Sync = {
     want(status, forceSend = false) {
-      if (stopped || finishing) return;
+      if (stopped) return;
       if (status !== wanted) {
         wanted = status;
         gaveUp = null;
@@ -152,19 +157,23 @@ export function createSync(options: SyncOptions): Sync {
       const stale = interval !== false && acked !== null && options.now() - lastOkAt >= interval;
       wasOffline = false;
 
-      if (wanted && !busy && !finishing && (reconnected || stale)) sync.want(wanted, true);
+      if (wanted && !inFlight && (reconnected || stale)) sync.want(wanted, true);
       else pump();
     },
     finish(status) {
-      clearTimeout(heartbeatTimer);
-      clearRetry();
-      finishing = true;
-      if (status !== wanted) {
-        wanted = status;
-        gaveUp = null;
-      }
-      if (needsSend() || busy) pump();
-      else sync.stop();
+      const alreadySent = inFlight ? inFlight === status : acked === status;
+      sync.stop();
+      if (alreadySent) return;
+
+      // Handed to the transport at once, whose queue sends it after any request in flight and
+      // before any request of a provider mounted later.
+      options.send(status, true).then(
+        () => {
+          acked = status;
+          report();
+        },
+        (error: Error) => options.onError(error, status),
+      );
     },
     stop() {
       stopped = true;

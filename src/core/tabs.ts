@@ -57,6 +57,24 @@ export function openTabs(
 
 const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 
+const REASONS = ['manual', 'active', 'idle', 'hidden', 'pagehide', 'unmount'];
+
+function isState(value: unknown): value is PresenceState {
+  const state = value as Record<keyof PresenceState, unknown> | null;
+  return (
+    !!state &&
+    isStatus(state.status) &&
+    isStatus(state.chosenStatus) &&
+    (state.syncedStatus === null || isStatus(state.syncedStatus)) &&
+    REASONS.includes(state.reason as string) &&
+    typeof state.isIdle === 'boolean' &&
+    typeof state.isHidden === 'boolean' &&
+    typeof state.isSyncing === 'boolean' &&
+    (state.error === null || state.error instanceof Error) &&
+    isTime(state.lastActiveAt)
+  );
+}
+
 /** Drops messages of other versions or other senders on the same channel. */
 function isTabMessage(value: unknown): value is TabMessage {
   const message = value as Record<string, unknown> | null;
@@ -71,10 +89,8 @@ function isTabMessage(value: unknown): value is TabMessage {
       return isTime(message.at);
     case 'chosen':
       return isStatus(message.status);
-    case 'state': {
-      const state = message.state as PresenceState | null;
-      return !!state && isStatus(state.status) && isStatus(state.chosenStatus);
-    }
+    case 'state':
+      return isState(message.state);
     default:
       return false;
   }

@@ -52,7 +52,7 @@ export interface PresenceOptions {
   idleTimeout?: number | false;
   /** Milliseconds the page may stay hidden before away (`0`: at once), or `false`. @default 60000 */
   hiddenTimeout?: number | false;
-  /** Events on `window` that count as input. `focus` is always one of them. @default see README */
+  /** Events on `window` that count as input. Replaces the default list, window `focus` included. @default pointerdown, pointermove, keydown, wheel, touchstart, scroll, focus */
   activityEvents?: readonly string[];
   /** Milliseconds between re-sends of the current status, or `false`. @default 60000 */
   heartbeatInterval?: number | false;

@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { Chromium, type Tab, waitForPageReady } from './support/chromium';
+import { readState, waitForSynced } from './support/page';
+import { PresenceServer, TEST_TOKEN } from './support/server';
+
+// Short enough that a switch which wrongly counted as "every tab hidden" would send away
+// within the quiet period after it.
+const HIDDEN_TIMEOUT = 1000;
+const QUIET_AFTER_SWITCH = HIDDEN_TIMEOUT + 500;
+
+let chromium: Chromium;
+let server: PresenceServer;
+
+beforeAll(async () => {
+  chromium = await Chromium.launch();
+});
+
+afterAll(async () => {
+  await chromium?.close();
+});
+
+beforeEach(async () => {
+  server = await PresenceServer.start();
+});
+
+afterEach(async () => {
+  await chromium.closeTabs();
+  await server.close();
+});
+
+/**
+ * Opens the page in two tabs of the one profile, so they share BroadcastChannel and Web Locks.
+ * The first tab takes the lock and is the leader. The second is in front.
+ */
+async function openTwoTabs(): Promise<{ leader: Tab; follower: Tab }> {
+  const url = server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: 60_000, heartbeatInterval: false });
+
+  const leader = await chromium.openTab(url);
+  await waitForPageReady(leader);
+  await waitForSynced(leader, 'online');
+
+  const follower = await chromium.openTab(url);
+  await waitForPageReady(follower);
+  await waitForSynced(follower, 'online');
+  return { leader, follower };
+}
+
+describe('two tabs of one profile', () => {
+  test('second tab sends nothing', async () => {
+    const { leader, follower } = await openTwoTabs();
+
+    expect(await server.waitForQuiet()).toEqual(['online']);
+    expect(server.requests[0]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+    expect(await leader.sentStatuses()).toEqual(['online']);
+    expect(await follower.sentStatuses()).toEqual([]);
+    expect((await readState(follower)).status).toBe('online');
+  });
+
+  test('switching tabs stays online', async () => {
+    const { leader, follower } = await openTwoTabs();
+
+    await leader.activate();
+    expect(await server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
+    await follower.activate();
+    expect(await server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
+
+    for (const tab of [leader, follower]) {
+      const state = await readState(tab);
+      expect(state.status).toBe('online');
+      expect(state.isHidden).toBe(false);
+    }
+    expect(await follower.sentStatuses()).toEqual([]);
+    expect(leader.pageErrors).toEqual([]);
+    expect(follower.pageErrors).toEqual([]);
+  });
+
+  test('leader closes first, last sends offline', async () => {
+    const { leader, follower } = await openTwoTabs();
+
+    // The second tab takes over the lock. The server already has online, so it sends nothing.
+    await leader.close();
+    expect(await server.waitForQuiet()).toEqual(['online']);
+    expect((await readState(follower)).status).toBe('online');
+    expect(await follower.sentStatuses()).toEqual([]);
+
+    await follower.close();
+    expect(await server.waitForRequestCount(2)).toEqual(['online', 'offline']);
+    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
+    expect(server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+  });
+
+  test('follower closes first, last sends offline', async () => {
+    const { leader, follower } = await openTwoTabs();
+
+    await follower.close();
+    expect(await server.waitForQuiet()).toEqual(['online']);
+    expect((await readState(leader)).status).toBe('online');
+
+    await leader.close();
+    expect(await server.waitForRequestCount(2)).toEqual(['online', 'offline']);
+    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
+    expect(server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+  });
+});
