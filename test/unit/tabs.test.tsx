@@ -636,6 +636,34 @@ describe('tabs', () => {
     expect(new Headers(call?.init?.headers).get('Authorization')).toBe(`Bearer ${TOKEN}`);
   });
 
+  it('back/forward cache hands leadership over and back', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+    expect(browser.channels.openCount).toBe(2);
+
+    // Entering the cache closes the channel and releases the lock, and says nothing to the server.
+    act(() => leader.tab.pageHide(true));
+    await advance(100);
+    expect(browser.channels.openCount).toBe(1);
+    expect(leaders(browser)).toEqual([follower.tab.id]);
+    expect(leader.tab.fetchCalls).toEqual([]);
+
+    // Back from the cache, the tab joins again as a follower and the server keeps one online.
+    act(() => leader.tab.pageShow(true));
+    await advance(100);
+    expect(browser.channels.openCount).toBe(2);
+    expect(leaders(browser)).toEqual([follower.tab.id]);
+    expect(statusesOf(seen)).toEqual(['online']);
+    expect(leader.state().status).toBe('online');
+    expect(leader.state().syncedStatus).toBe('online');
+
+    act(() => leader.tab.input());
+    await advance(100);
+    expect(statusesOf(seen)).toEqual(['online']);
+  });
+
   it('request count is the same for 1, 2 and 5 tabs', async () => {
     /** Mounts the tabs, chooses away and online, goes idle, comes back, closes every tab. */
     async function runSession(tabCount: number): Promise<string[]> {
