@@ -1,55 +1,36 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Chromium, waitForPageReady } from './support/chromium';
+import { describe, expect, test } from 'vitest';
+import { waitForPageReady } from './support/chromium';
 import { readState, readText, waitForState, waitForSynced } from './support/page';
-import { PresenceServer, TEST_TOKEN } from './support/server';
+import { TEST_TOKEN } from './support/server';
+import { useBrowserSession } from './support/session';
 
-let chromium: Chromium;
-let server: PresenceServer;
-
-beforeAll(async () => {
-  chromium = await Chromium.launch();
-});
-
-afterAll(async () => {
-  await chromium?.close();
-});
-
-// A server per test gives each test its own origin, so no stored choice, BroadcastChannel or
-// Web Locks lock carries over from the test before.
-beforeEach(async () => {
-  server = await PresenceServer.start();
-});
-
-afterEach(async () => {
-  await chromium.closeTabs();
-  await server.close();
-});
+const session = useBrowserSession();
 
 describe('presence in one tab', () => {
   test('load sends one online', async () => {
-    const tab = await chromium.openTab(server.pageUrl({ heartbeatInterval: false }));
+    const tab = await session.chromium.openTab(session.server.pageUrl({ heartbeatInterval: false }));
     await waitForPageReady(tab);
     await waitForSynced(tab, 'online');
 
     // StrictMode mounts the provider twice, and the second mount must not send again.
-    expect(await server.waitForQuiet()).toEqual(['online']);
-    expect(server.requests[0]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
-    expect(server.requests[0]?.responseStatus).toBe(200);
+    expect(await session.server.waitForQuiet()).toEqual(['online']);
+    expect(session.server.requests[0]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+    expect(session.server.requests[0]?.responseStatus).toBe(200);
     expect(await readText(tab, '#status')).toBe('online');
     expect(await readText(tab, '#synced')).toBe('online');
     expect(tab.pageErrors).toEqual([]);
   });
 
   test('away button sends one away', async () => {
-    const tab = await chromium.openTab(server.pageUrl({ heartbeatInterval: false }));
+    const tab = await session.chromium.openTab(session.server.pageUrl({ heartbeatInterval: false }));
     await waitForPageReady(tab);
     await waitForSynced(tab, 'online');
 
     await tab.click('#set-away');
     await waitForSynced(tab, 'away');
 
-    expect(await server.waitForQuiet()).toEqual(['online', 'away']);
-    expect(server.requests.map((request) => request.authorization)).toEqual([
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'away']);
+    expect(session.server.requests.map((request) => request.authorization)).toEqual([
       `Bearer ${TEST_TOKEN}`,
       `Bearer ${TEST_TOKEN}`,
     ]);
@@ -62,14 +43,16 @@ describe('presence in one tab', () => {
   });
 
   test('wrong token shows PresenceAuthError', async () => {
-    const tab = await chromium.openTab(server.pageUrl({ token: 'wrong-token', heartbeatInterval: false }));
+    const tab = await session.chromium.openTab(
+      session.server.pageUrl({ token: 'wrong-token', heartbeatInterval: false }),
+    );
     await waitForPageReady(tab);
     const state = await waitForState(tab, 'the page to report an error', (current) => current.error !== null);
 
     // A string token cannot change, so the 401 is neither retried nor repeated.
-    expect(await server.waitForQuiet()).toEqual(['online']);
-    expect(server.requests[0]?.authorization).toBe('Bearer wrong-token');
-    expect(server.requests[0]?.responseStatus).toBe(401);
+    expect(await session.server.waitForQuiet()).toEqual(['online']);
+    expect(session.server.requests[0]?.authorization).toBe('Bearer wrong-token');
+    expect(session.server.requests[0]?.responseStatus).toBe(401);
     expect(state.error?.name).toBe('PresenceAuthError');
     expect(state.error?.isAuthError).toBe(true);
     expect(state.syncedStatus).toBeNull();

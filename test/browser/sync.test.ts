@@ -1,43 +1,26 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Chromium, waitForPageReady } from './support/chromium';
+import { describe, expect, test } from 'vitest';
+import { waitForPageReady } from './support/chromium';
 import { readText, waitForSynced } from './support/page';
-import { delayFirst, failTimes, PresenceServer, TEST_TOKEN } from './support/server';
+import { delayFirst, failTimes, TEST_TOKEN } from './support/server';
+import { useBrowserSession } from './support/session';
 
 const BEARER = `Bearer ${TEST_TOKEN}`;
 const SLOW_RESPONSE_MS = 1000;
 
-let chromium: Chromium;
-let server: PresenceServer;
-
-beforeAll(async () => {
-  chromium = await Chromium.launch();
-});
-
-afterAll(async () => {
-  await chromium?.close();
-});
-
-beforeEach(async () => {
-  server = await PresenceServer.start();
-});
-
-afterEach(async () => {
-  await chromium.closeTabs();
-  await server.close();
-});
+const session = useBrowserSession();
 
 describe('syncing with the server', () => {
   test('tab close sends offline', async () => {
-    const page = await chromium.openTab(server.pageUrl({ heartbeatInterval: false }));
+    const page = await session.chromium.openTab(session.server.pageUrl({ heartbeatInterval: false }));
     await waitForPageReady(page);
     await waitForSynced(page, 'online');
 
     // Closing the tab fires pagehide, and the package sends offline with a keepalive fetch.
     await page.close();
 
-    expect(await server.waitForRequestCount(2)).toEqual(['online', 'offline']);
-    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
-    const offline = server.requests[1];
+    expect(await session.server.waitForRequestCount(2)).toEqual(['online', 'offline']);
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'offline']);
+    const offline = session.server.requests[1];
     expect(offline?.authorization).toBe(BEARER);
     expect(offline?.body).toEqual({ status: 'offline' });
     expect(offline?.responseStatus).toBe(200);
@@ -45,16 +28,16 @@ describe('syncing with the server', () => {
   });
 
   test('503 twice, then converges', async () => {
-    server.replyWith(failTimes(2, 503));
-    const page = await chromium.openTab(server.pageUrl({ heartbeatInterval: false }));
+    session.server.replyWith(failTimes(2, 503));
+    const page = await session.chromium.openTab(session.server.pageUrl({ heartbeatInterval: false }));
     await waitForPageReady(page);
 
     // Backoff waits up to 1 s, then up to 2 s, before the two retries.
     const state = await waitForSynced(page, 'online');
 
-    expect(await server.waitForQuiet()).toEqual(['online', 'online', 'online']);
-    expect(server.requests.map((request) => request.responseStatus)).toEqual([503, 503, 200]);
-    expect(server.requests.map((request) => request.authorization)).toEqual([BEARER, BEARER, BEARER]);
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'online', 'online']);
+    expect(session.server.requests.map((request) => request.responseStatus)).toEqual([503, 503, 200]);
+    expect(session.server.requests.map((request) => request.authorization)).toEqual([BEARER, BEARER, BEARER]);
     expect(state.status).toBe('online');
     expect(state.error).toBeNull();
     expect(state.isSyncing).toBe(false);
@@ -63,21 +46,21 @@ describe('syncing with the server', () => {
   });
 
   test('slow response, newest status wins', async () => {
-    server.replyWith(delayFirst(SLOW_RESPONSE_MS));
-    const page = await chromium.openTab(server.pageUrl({ heartbeatInterval: false }));
+    session.server.replyWith(delayFirst(SLOW_RESPONSE_MS));
+    const page = await session.chromium.openTab(session.server.pageUrl({ heartbeatInterval: false }));
     await waitForPageReady(page);
-    await server.waitForRequestCount(1);
+    await session.server.waitForRequestCount(1);
 
     // Two choices while the first request waits for its response: away is queued, then replaced.
     await page.click('#set-away');
     await page.click('#set-offline');
-    expect(server.requests[0]?.responseStatus, 'first response still pending after the clicks').toBeNull();
+    expect(session.server.requests[0]?.responseStatus, 'first response still pending after the clicks').toBeNull();
 
     const state = await waitForSynced(page, 'offline');
 
-    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
-    expect(server.requests.map((request) => request.authorization)).toEqual([BEARER, BEARER]);
-    expect(server.requests.map((request) => request.responseStatus)).toEqual([200, 200]);
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'offline']);
+    expect(session.server.requests.map((request) => request.authorization)).toEqual([BEARER, BEARER]);
+    expect(session.server.requests.map((request) => request.responseStatus)).toEqual([200, 200]);
     expect(state.status).toBe('offline');
     expect(state.chosenStatus).toBe('offline');
     expect(await readText(page, '#status')).toBe('offline');

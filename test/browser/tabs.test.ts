@@ -1,45 +1,28 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Chromium, type Tab, waitForPageReady } from './support/chromium';
+import { describe, expect, test } from 'vitest';
+import { type Tab, waitForPageReady } from './support/chromium';
 import { readState, waitForSynced } from './support/page';
-import { PresenceServer, TEST_TOKEN } from './support/server';
+import { TEST_TOKEN } from './support/server';
+import { useBrowserSession } from './support/session';
 
 // Short enough that a switch which wrongly counted as "every tab hidden" would send away
 // within the quiet period after it.
 const HIDDEN_TIMEOUT = 1000;
 const QUIET_AFTER_SWITCH = HIDDEN_TIMEOUT + 500;
 
-let chromium: Chromium;
-let server: PresenceServer;
-
-beforeAll(async () => {
-  chromium = await Chromium.launch();
-});
-
-afterAll(async () => {
-  await chromium?.close();
-});
-
-beforeEach(async () => {
-  server = await PresenceServer.start();
-});
-
-afterEach(async () => {
-  await chromium.closeTabs();
-  await server.close();
-});
+const session = useBrowserSession();
 
 /**
  * Opens the page in two tabs of the one profile, so they share BroadcastChannel and Web Locks.
  * The first tab takes the lock and is the leader. The second is in front.
  */
 async function openTwoTabs(): Promise<{ leader: Tab; follower: Tab }> {
-  const url = server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: 60_000, heartbeatInterval: false });
+  const url = session.server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: 60_000, heartbeatInterval: false });
 
-  const leader = await chromium.openTab(url);
+  const leader = await session.chromium.openTab(url);
   await waitForPageReady(leader);
   await waitForSynced(leader, 'online');
 
-  const follower = await chromium.openTab(url);
+  const follower = await session.chromium.openTab(url);
   await waitForPageReady(follower);
   await waitForSynced(follower, 'online');
   return { leader, follower };
@@ -49,8 +32,8 @@ describe('two tabs of one profile', () => {
   test('second tab sends nothing', async () => {
     const { leader, follower } = await openTwoTabs();
 
-    expect(await server.waitForQuiet()).toEqual(['online']);
-    expect(server.requests[0]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+    expect(await session.server.waitForQuiet()).toEqual(['online']);
+    expect(session.server.requests[0]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
     expect(await leader.sentStatuses()).toEqual(['online']);
     expect(await follower.sentStatuses()).toEqual([]);
     expect((await readState(follower)).status).toBe('online');
@@ -60,9 +43,9 @@ describe('two tabs of one profile', () => {
     const { leader, follower } = await openTwoTabs();
 
     await leader.activate();
-    expect(await server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
+    expect(await session.server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
     await follower.activate();
-    expect(await server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
+    expect(await session.server.waitForQuiet(QUIET_AFTER_SWITCH)).toEqual(['online']);
 
     for (const tab of [leader, follower]) {
       const state = await readState(tab);
@@ -79,26 +62,26 @@ describe('two tabs of one profile', () => {
 
     // The second tab takes over the lock. The server already has online, so it sends nothing.
     await leader.close();
-    expect(await server.waitForQuiet()).toEqual(['online']);
+    expect(await session.server.waitForQuiet()).toEqual(['online']);
     expect((await readState(follower)).status).toBe('online');
     expect(await follower.sentStatuses()).toEqual([]);
 
     await follower.close();
-    expect(await server.waitForRequestCount(2)).toEqual(['online', 'offline']);
-    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
-    expect(server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+    expect(await session.server.waitForRequestCount(2)).toEqual(['online', 'offline']);
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'offline']);
+    expect(session.server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
   });
 
   test('follower closes first, last sends offline', async () => {
     const { leader, follower } = await openTwoTabs();
 
     await follower.close();
-    expect(await server.waitForQuiet()).toEqual(['online']);
+    expect(await session.server.waitForQuiet()).toEqual(['online']);
     expect((await readState(leader)).status).toBe('online');
 
     await leader.close();
-    expect(await server.waitForRequestCount(2)).toEqual(['online', 'offline']);
-    expect(await server.waitForQuiet()).toEqual(['online', 'offline']);
-    expect(server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
+    expect(await session.server.waitForRequestCount(2)).toEqual(['online', 'offline']);
+    expect(await session.server.waitForQuiet()).toEqual(['online', 'offline']);
+    expect(session.server.requests[1]?.authorization).toBe(`Bearer ${TEST_TOKEN}`);
   });
 });

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Chromium, type Tab, waitForPageReady } from './support/chromium';
+import { describe, expect, test } from 'vitest';
+import { type Tab, waitForPageReady } from './support/chromium';
 import { type PageEvent, readPageEvents, readState, readText, waitForSynced } from './support/page';
-import { PresenceServer, TEST_TOKEN } from './support/server';
+import { TEST_TOKEN } from './support/server';
+import { useBrowserSession } from './support/session';
 import { waitFor } from './support/wait';
 
 const HIDDEN_TIMEOUT = 1000;
@@ -9,25 +10,7 @@ const IDLE_TIMEOUT = 3000;
 // Bound for the request that a tab switch sends at once. A longer wait would only slow a failure.
 const SWITCH_TIMEOUT = 3000;
 
-let chromium: Chromium;
-let server: PresenceServer;
-
-beforeAll(async () => {
-  chromium = await Chromium.launch();
-});
-
-afterAll(async () => {
-  await chromium?.close();
-});
-
-beforeEach(async () => {
-  server = await PresenceServer.start();
-});
-
-afterEach(async () => {
-  await chromium.closeTabs();
-  await server.close();
-});
+const session = useBrowserSession();
 
 /** Waits until the page has logged every event in `types` after the first `skip`, and returns those events. */
 async function waitForEvents(tab: Tab, skip: number, types: string[]): Promise<PageEvent[]> {
@@ -46,23 +29,23 @@ function logEvents(action: string, events: PageEvent[], startedAt: number) {
 
 describe('visibility and idle in a real tab', () => {
   test('hidden, shown, idle, then moved', async () => {
-    const page = await chromium.openTab(
-      server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: IDLE_TIMEOUT, heartbeatInterval: false }),
+    const page = await session.chromium.openTab(
+      session.server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: IDLE_TIMEOUT, heartbeatInterval: false }),
     );
     await waitForPageReady(page);
     await waitForSynced(page, 'online');
-    expect(server.statuses()).toEqual(['online']);
+    expect(session.server.statuses()).toEqual(['online']);
 
     // Opening a second tab hides the first, as in a desktop browser.
     const loadEventCount = (await readPageEvents(page)).length;
     const hiddenAt = Date.now();
-    await chromium.openTab('about:blank');
+    await session.chromium.openTab('about:blank');
     const hideEvents = await waitForEvents(page, loadEventCount, ['visibilitychange']);
     logEvents('Target.createTarget of a second tab', hideEvents, hiddenAt);
     expect(await page.evaluate('document.visibilityState')).toBe('hidden');
 
-    expect(await server.waitForRequestCount(2)).toEqual(['online', 'away']);
-    const hiddenAway = server.requests[1];
+    expect(await session.server.waitForRequestCount(2)).toEqual(['online', 'away']);
+    const hiddenAway = session.server.requests[1];
     expect(hiddenAway?.receivedAt).toBeGreaterThanOrEqual(hiddenAt + HIDDEN_TIMEOUT);
     const hiddenState = await waitForSynced(page, 'away');
     expect(hiddenState.reason).toBe('hidden');
@@ -77,7 +60,9 @@ describe('visibility and idle in a real tab', () => {
     logEvents('Target.activateTarget', switchEvents, activatedAt);
     // Chromium fires the two events in either order, so the failure message names the order seen.
     const eventOrder = switchEvents.map((event) => `${event.type} (${event.visibilityState})`).join(', then ');
-    const afterSwitch = await server.waitForRequestCount(3, SWITCH_TIMEOUT).catch(() => server.statuses());
+    const afterSwitch = await session.server
+      .waitForRequestCount(3, SWITCH_TIMEOUT)
+      .catch(() => session.server.statuses());
     expect(afterSwitch, `statuses after a tab switch that fired ${eventOrder}`).toEqual(['online', 'away', 'online']);
     expect(await page.evaluate('document.visibilityState')).toBe('visible');
     const shownState = await waitForSynced(page, 'online');
@@ -85,49 +70,54 @@ describe('visibility and idle in a real tab', () => {
     expect(shownState.isHidden).toBe(false);
 
     // No input for the idle timeout.
-    expect(await server.waitForRequestCount(4, IDLE_TIMEOUT + 5000)).toEqual(['online', 'away', 'online', 'away']);
-    expect(server.requests[3]?.receivedAt).toBeGreaterThanOrEqual(activatedAt + IDLE_TIMEOUT);
+    expect(await session.server.waitForRequestCount(4, IDLE_TIMEOUT + 5000)).toEqual([
+      'online',
+      'away',
+      'online',
+      'away',
+    ]);
+    expect(session.server.requests[3]?.receivedAt).toBeGreaterThanOrEqual(activatedAt + IDLE_TIMEOUT);
     const idleState = await waitForSynced(page, 'away');
     expect(idleState.reason).toBe('idle');
     expect(idleState.isIdle).toBe(true);
 
     await page.moveMouse(20, 20);
-    expect(await server.waitForRequestCount(5)).toEqual(['online', 'away', 'online', 'away', 'online']);
+    expect(await session.server.waitForRequestCount(5)).toEqual(['online', 'away', 'online', 'away', 'online']);
     const movedState = await waitForSynced(page, 'online');
     expect(movedState.reason).toBe('active');
     expect(movedState.isIdle).toBe(false);
     expect(await readText(page, '#status')).toBe('online');
 
-    expect(await server.waitForQuiet()).toHaveLength(5);
-    expect(server.requests.every((request) => request.authorization === `Bearer ${TEST_TOKEN}`)).toBe(true);
+    expect(await session.server.waitForQuiet()).toHaveLength(5);
+    expect(session.server.requests.every((request) => request.authorization === `Bearer ${TEST_TOKEN}`)).toBe(true);
     expect(page.pageErrors).toEqual([]);
     expect((await readState(page)).error).toBeNull();
   });
 
   // The same idle steps without a tab switch, so they still run when the switch above fails.
   test('idle, then mouse move', async () => {
-    const page = await chromium.openTab(
-      server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: IDLE_TIMEOUT, heartbeatInterval: false }),
+    const page = await session.chromium.openTab(
+      session.server.pageUrl({ hiddenTimeout: HIDDEN_TIMEOUT, idleTimeout: IDLE_TIMEOUT, heartbeatInterval: false }),
     );
     const loadedAt = Date.now();
     await waitForPageReady(page);
     await waitForSynced(page, 'online');
 
-    expect(await server.waitForRequestCount(2, IDLE_TIMEOUT + 5000)).toEqual(['online', 'away']);
-    expect(server.requests[1]?.receivedAt).toBeGreaterThanOrEqual(loadedAt + IDLE_TIMEOUT);
+    expect(await session.server.waitForRequestCount(2, IDLE_TIMEOUT + 5000)).toEqual(['online', 'away']);
+    expect(session.server.requests[1]?.receivedAt).toBeGreaterThanOrEqual(loadedAt + IDLE_TIMEOUT);
     const idleState = await waitForSynced(page, 'away');
     expect(idleState.reason).toBe('idle');
     expect(idleState.isIdle).toBe(true);
     expect(idleState.isHidden).toBe(false);
 
     await page.moveMouse(20, 20);
-    expect(await server.waitForRequestCount(3)).toEqual(['online', 'away', 'online']);
+    expect(await session.server.waitForRequestCount(3)).toEqual(['online', 'away', 'online']);
     const movedState = await waitForSynced(page, 'online');
     expect(movedState.reason).toBe('active');
     expect(movedState.isIdle).toBe(false);
 
-    expect(await server.waitForQuiet()).toHaveLength(3);
-    expect(server.requests.every((request) => request.authorization === `Bearer ${TEST_TOKEN}`)).toBe(true);
+    expect(await session.server.waitForQuiet()).toHaveLength(3);
+    expect(session.server.requests.every((request) => request.authorization === `Bearer ${TEST_TOKEN}`)).toBe(true);
     expect(page.pageErrors).toEqual([]);
   });
 });
