@@ -2,9 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { waitForPageReady } from './support/chromium';
 import { readState, readText, waitForState, waitForSynced } from './support/page';
 import { TEST_TOKEN } from './support/server';
-import { useBrowserSession } from './support/session';
+import { setUpBrowserSession } from './support/session';
 
-const session = useBrowserSession();
+const session = setUpBrowserSession();
 
 describe('presence in one tab', () => {
   test('load sends one online', async () => {

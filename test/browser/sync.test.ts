@@ -2,12 +2,12 @@ import { describe, expect, test } from 'vitest';
 import { waitForPageReady } from './support/chromium';
 import { readText, waitForSynced } from './support/page';
 import { delayFirst, failTimes, TEST_TOKEN } from './support/server';
-import { useBrowserSession } from './support/session';
+import { setUpBrowserSession } from './support/session';
 
 const BEARER = `Bearer ${TEST_TOKEN}`;
 const SLOW_RESPONSE_MS = 1000;
 
-const session = useBrowserSession();
+const session = setUpBrowserSession();
 
 describe('syncing with the server', () => {
   test('tab close sends offline', async () => {

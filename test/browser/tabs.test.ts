@@ -2,14 +2,14 @@ import { describe, expect, test } from 'vitest';
 import { type Tab, waitForPageReady } from './support/chromium';
 import { readState, waitForSynced } from './support/page';
 import { TEST_TOKEN } from './support/server';
-import { useBrowserSession } from './support/session';
+import { setUpBrowserSession } from './support/session';
 
 // Short enough that a switch which wrongly counted as "every tab hidden" would send away
 // within the quiet period after it.
 const HIDDEN_TIMEOUT = 1000;
 const QUIET_AFTER_SWITCH = HIDDEN_TIMEOUT + 500;
 
-const session = useBrowserSession();
+const session = setUpBrowserSession();
 
 /**
  * Opens the page in two tabs of the one profile, so they share BroadcastChannel and Web Locks.

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { type Tab, waitForPageReady } from './support/chromium';
 import { type PageEvent, readPageEvents, readState, readText, waitForSynced } from './support/page';
 import { TEST_TOKEN } from './support/server';
-import { useBrowserSession } from './support/session';
+import { setUpBrowserSession } from './support/session';
 import { waitFor } from './support/wait';
 
 const HIDDEN_TIMEOUT = 1000;
@@ -10,7 +10,7 @@ const IDLE_TIMEOUT = 3000;
 // Bound for the request that a tab switch sends at once. A longer wait would only slow a failure.
 const SWITCH_TIMEOUT = 3000;
 
-const session = useBrowserSession();
+const session = setUpBrowserSession();
 
 /** Waits until the page has logged every event in `types` after the first `skip`, and returns those events. */
 async function waitForEvents(tab: Tab, skip: number, types: string[]): Promise<PageEvent[]> {

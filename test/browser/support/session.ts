@@ -12,7 +12,7 @@ export interface BrowserSession {
  * test. A server per test gives each test its own origin, so no stored choice, BroadcastChannel
  * or Web Locks lock carries over from the test before.
  */
-export function useBrowserSession(): BrowserSession {
+export function setUpBrowserSession(): BrowserSession {
   const session = {} as BrowserSession;
 
   beforeAll(async () => {
