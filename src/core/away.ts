@@ -8,7 +8,7 @@ export interface AwayInput {
 }
 
 export interface AwayCheck {
-  /** Why the user is away now, or `null` when neither deadline has passed. */
+  /** Cause of the away now, or `null` when neither deadline has passed. */
   reason: 'idle' | 'hidden' | null;
   /** Wall-clock time of the next deadline still ahead, or `Infinity`. */
   nextCheckAt: number;

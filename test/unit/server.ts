@@ -21,7 +21,7 @@ const ok = () => HttpResponse.json({ success: true, message: 'Operation complete
 
 /**
  * Installs a handler for the presence endpoint and returns the list of requests it receives.
- * `reply` answers each request; the default is the documented success body.
+ * `reply` builds the response to each request; the default is the documented success body.
  */
 export function mockPresence(reply: Reply = ok): SeenRequest[] {
   const seen: SeenRequest[] = [];
