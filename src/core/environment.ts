@@ -11,7 +11,7 @@ export function resolveEnvironment(custom: Partial<PresenceEnvironment> = {}): P
   }
 
   return {
-    window: scope as unknown as EventTarget,
+    window: (scope.window ?? scope) as EventTarget,
     document: scope.document as Document,
     navigator: scope.navigator,
     localStorage: storage,

@@ -1,11 +1,15 @@
 import kyDefault from 'ky';
 import { checkAway } from './away';
+import { createCallbackRunner } from './callbacks';
 import { resolveEnvironment } from './environment';
-import { DEFAULT_ACTIVITY_EVENTS, DEFAULT_BASE_URL, validateOptions } from './options';
-import { assertStatus, isStatus } from './statuses';
+import { PresenceError } from './errors';
+import { createTabGroup, type LeaderState, toSharedState } from './group';
+import { addPageListeners, type PageListeners } from './listeners';
+import { DEFAULT_ACTIVITY_EVENTS, DEFAULT_BASE_URL, MAX_DELAY, validateOptions } from './options';
+import { assertStatus } from './statuses';
+import { readChosenStatus, writeChosenStatus } from './storage';
 import { createStore } from './store';
 import { createSync, type Sync } from './sync';
-import { openTabs, type TabMessage, type Tabs } from './tabs';
 import { createTransport, type Transport } from './transport';
 import type { PresenceEnvironment, PresenceOptions, PresenceReason, PresenceState, PresenceStatus } from './types';
 
@@ -21,20 +25,34 @@ export interface Presence {
   choose(status: PresenceStatus): Promise<PresenceStatus>;
   /** Counts as user input, for activity the page cannot see. */
   reportActivity(): void;
-  /** Replaces the options. A new `idleTimeout` or `hiddenTimeout` moves the deadlines at once. */
+  /** Replaces the options. New timeouts, activity events and heartbeat apply at once. */
   configure(options: PresenceOptions): void;
 }
 
-const INPUT_FORWARD_INTERVAL = 1000;
-const MAX_TIMER = 2_147_483_647;
-const LISTENER_OPTIONS = { capture: true, passive: true };
+type AwayReason = 'idle' | 'hidden';
 
+// Engines running in this page per channel. Without Web Locks, a provider that unmounts while
+// another one of the same channel runs (a remount) must not send `offline`.
+const runningEngines = new Map<string, number>();
+
+function countEngine(channelName: string, change: 1 | -1): number {
+  const count = (runningEngines.get(channelName) ?? 0) + change;
+  runningEngines.set(channelName, count);
+  return count;
+}
+
+/**
+ * Creates the presence engine: it derives the effective status from the chosen status, input
+ * and visibility, shares it with the other tabs, and keeps the server in step through one leader.
+ * It touches no browser global before `start`.
+ */
 export function createPresence(initialOptions: PresenceOptions): Presence {
   validateOptions(initialOptions);
   let options = initialOptions;
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const channelName = options.channelName ?? `react-presence:${baseUrl}`;
   const storageKey = `${channelName}:chosen`;
+  const runCallback = createCallbackRunner();
 
   const store = createStore<PresenceState>({
     status: 'online',
@@ -50,79 +68,50 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   let env: PresenceEnvironment;
   let transport: Transport;
-  let tabs: Tabs | null = null;
+  let listeners: PageListeners | null = null;
   let sync: Sync | null = null;
   let running = false;
   // Set once the tab has said goodbye (pagehide or unmount), so that it never does twice.
   let hasLeft = false;
-  let isLeader = false;
+  // Set by a return from the back/forward cache: the next leader sends the status even if unchanged.
+  let resendOnLead = false;
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
-  let checkTimer: ReturnType<typeof setTimeout> | undefined;
-  let cleanups: (() => void)[] = [];
-  let warnedAboutCallback = false;
-  // Status whose request produced the current error, or null when a follower or the token failed.
-  let failedStatus: PresenceStatus | null = null;
+
+  let chosen: PresenceStatus = 'online';
   // A choice made while stopped, applied and stored on the next start.
   let choiceWhileStopped: PresenceStatus | null = null;
-
-  const tabId = Math.random().toString(36).slice(2);
-  // Visibility of the other open tabs: when each became hidden, or null while visible.
-  const peers = new Map<string, number | null>();
-  let ownHiddenSince: number | null = null;
-  let lastInputAt = 0;
-  let forwardedAt = 0;
-  let nextCheckAt = Infinity;
-  let autoAway: 'idle' | 'hidden' | null = null;
-  // When the automatic away began. Input at or after this time ends it once no rule holds.
-  let awaySince = 0;
-  let chosen: PresenceStatus = 'online';
   // A status this tab chose that the leader has not confirmed yet.
   let unconfirmedChoice: PresenceStatus | null = null;
+  // Failed requests so far and the status of the latest, shared with followers.
+  let failures = 0;
+  let failedStatus: PresenceStatus | null = null;
+  // Checks of pending `choose` promises, run once more on teardown so that none stays pending.
+  const choiceChecks = new Set<() => void>();
 
-  // The leader shares its state with the other tabs once per microtask, so that they never see
-  // a new status before the request for it has started.
-  let statePostQueued = false;
-  store.subscribe(() => {
-    if (!isLeader || statePostQueued) return;
-    statePostQueued = true;
-    queueMicrotask(() => {
-      statePostQueued = false;
-      if (isLeader) tabs?.post({ type: 'state', state: store.get() });
-    });
+  // Automatic away. `lastInputAt` is the latest input in any tab, and an away stays until input
+  // at or after `awaySince` arrives while no rule holds.
+  let lastInputAt = 0;
+  let autoAway: AwayReason | null = null;
+  let awaySince = 0;
+  let nextCheckAt = Infinity;
+  let checkTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const group = createTabGroup({
+    onInput: registerInput,
+    onChosen(status) {
+      chosen = status;
+      unconfirmedChoice = null;
+      checkDeadlines('manual');
+    },
+    onLeaderState: applyLeaderState,
+    onPeersChanged: () => checkDeadlines(),
+    onLeader: becomeLeader,
+    leaderState: (): LeaderState => ({ state: toSharedState(store.get()), failures, failedStatus }),
   });
 
-  // --- callbacks -------------------------------------------------------------------------------
-
-  function call<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A) {
-    try {
-      callback?.(...args);
-    } catch (error) {
-      if (typeof process !== 'undefined' && process.env.NODE_ENV !== 'production' && !warnedAboutCallback) {
-        warnedAboutCallback = true;
-        console.error(
-          '[react-presence] A callback prop threw. Later throws are not logged. Catch errors inside onError and onStatusChange.',
-          error,
-        );
-      }
-    }
-  }
-
-  function reportError(error: Error, status?: PresenceStatus) {
-    failedStatus = status ?? null;
-    store.set({ error });
-    call(options.onError, error);
-  }
+  store.subscribe(group.shareLeaderState);
 
   // --- status ----------------------------------------------------------------------------------
-
-  function groupHiddenSince(): number | null {
-    let since = ownHiddenSince;
-    for (const peer of peers.values()) {
-      if (since === null || peer === null) return null;
-      since = Math.max(since, peer);
-    }
-    return since;
-  }
 
   function effectiveStatus(): PresenceStatus {
     if (chosen !== 'online') return chosen;
@@ -134,9 +123,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     return autoAway ?? 'active';
   }
 
-  /** Derives the effective status, stores it, and sends it when this tab is the leader. */
+  /** Derives the effective status, stores it, and hands it to the sync engine of the leader. */
   function publish(reason?: PresenceReason) {
-    const now = env.now();
     const status = effectiveStatus();
     const previous = store.get();
     const changed = status !== previous.status;
@@ -146,21 +134,25 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       status,
       chosenStatus: chosen,
       reason: changed ? (reason ?? causeOfChange()) : previous.reason,
-      isIdle: idleTimeout !== false && now - lastInputAt >= idleTimeout,
-      isHidden: groupHiddenSince() !== null,
+      isIdle: idleTimeout !== false && env.now() - lastInputAt >= idleTimeout,
+      isHidden: group.hiddenSince() !== null,
       lastActiveAt: lastInputAt,
     });
     sync?.want(status);
-    if (changed) call(options.onStatusChange, status, store.get().reason);
+    if (changed) runCallback(options.onStatusChange, status, store.get().reason);
   }
 
-  /** Re-checks the deadlines against the wall clock and arms one timer for the next one. */
-  function evaluate(reason?: PresenceReason) {
-    if (!isLeader) return;
+  /** Compares the deadlines with the wall clock, arms one timer for the next, and publishes. */
+  function checkDeadlines(reason?: PresenceReason) {
+    if (!group.isLeader) return;
 
     const { idleTimeout = 300_000, hiddenTimeout = 60_000 } = options;
     const now = env.now();
-    const check = checkAway({ now, lastInputAt, hiddenSince: groupHiddenSince(), idleTimeout, hiddenTimeout });
+    // After the clock moved back, times ahead of it would postpone the deadlines by the jump.
+    lastInputAt = Math.min(lastInputAt, now);
+    awaySince = Math.min(awaySince, now);
+    const check = checkAway({ now, lastInputAt, hiddenSince: group.hiddenSince(), idleTimeout, hiddenTimeout });
+
     // Input can arrive while a rule still holds, such as a `focus` that Chromium fires just before
     // the `visibilitychange` that shows the page. That input ends the away once the rule is over.
     if (autoAway && !check.reason && lastInputAt >= awaySince) autoAway = null;
@@ -171,81 +163,54 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
     clearTimeout(checkTimer);
     nextCheckAt = check.nextCheckAt;
-    if (nextCheckAt !== Infinity) checkTimer = setTimeout(evaluate, Math.min(nextCheckAt - now, MAX_TIMER));
+    if (nextCheckAt !== Infinity) checkTimer = setTimeout(checkDeadlines, Math.min(nextCheckAt - now, MAX_DELAY));
     publish(reason);
   }
 
   // The activity hot path: it stores a timestamp and returns, unless a deadline has passed
   // (after a sleep, away is sent before this input ends it) or the input ends an away.
   function registerInput(at: number) {
-    if (at >= nextCheckAt) evaluate();
+    if (at >= nextCheckAt) checkDeadlines();
     lastInputAt = Math.max(lastInputAt, at);
-    if (autoAway && isLeader) {
+    if (autoAway && group.isLeader) {
       autoAway = null;
-      evaluate();
+      checkDeadlines();
     }
   }
 
   function handleInput() {
     const now = env.now();
     registerInput(now);
-    // Every tab shares its input, so that a follower taking over knows when the user was last active.
-    if (!tabs) return;
 
+    // Every tab shares its input, so that a follower taking over knows when the user was last
+    // active. During an automatic away a follower shares at once, because the input ends it.
     const state = store.get();
-    if (now - forwardedAt >= INPUT_FORWARD_INTERVAL || state.isIdle || state.reason === 'hidden') {
-      forwardedAt = now;
-      tabs.post({ type: 'input', at: now });
-    }
+    group.shareInput(now, state.status === 'away' && state.chosenStatus === 'online');
   }
 
   // --- tabs ------------------------------------------------------------------------------------
 
-  function postOwnTab(ask?: boolean) {
-    tabs?.post({ type: 'tab', id: tabId, hiddenSince: ownHiddenSince, ask });
+  function applyLeaderState({ state, failures: leaderFailures, failedStatus: leaderFailedStatus }: LeaderState) {
+    if (unconfirmedChoice && state.chosenStatus !== unconfirmedChoice) return;
+
+    unconfirmedChoice = null;
+    chosen = state.chosenStatus;
+    autoAway = state.reason === 'idle' || state.reason === 'hidden' ? state.reason : null;
+    awaySince = env.now();
+
+    // A copy of an error already shown keeps the same object, so that it causes no render.
+    const isNewError = leaderFailures !== failures;
+    failures = leaderFailures;
+    failedStatus = leaderFailedStatus;
+    const error =
+      state.error && (isNewError ? Object.assign(new Error(state.error.message), state.error) : store.get().error);
+    store.set({ ...state, error });
   }
 
-  function handleMessage(message: TabMessage) {
-    switch (message.type) {
-      case 'tab':
-        peers.set(message.id, message.hiddenSince);
-        if (message.ask) {
-          postOwnTab();
-          if (isLeader) tabs?.post({ type: 'state', state: store.get() });
-        }
-        evaluate();
-        break;
-      case 'bye':
-        peers.delete(message.id);
-        evaluate();
-        break;
-      case 'input':
-        registerInput(message.at);
-        break;
-      case 'chosen':
-        chosen = message.status;
-        unconfirmedChoice = null;
-        if (isLeader) {
-          evaluate('manual');
-          tabs?.post({ type: 'state', state: store.get() });
-        }
-        break;
-      case 'state':
-        if (isLeader || (unconfirmedChoice && message.state.chosenStatus !== unconfirmedChoice)) return;
-        unconfirmedChoice = null;
-        chosen = message.state.chosenStatus;
-        autoAway = message.state.reason === 'idle' || message.state.reason === 'hidden' ? message.state.reason : null;
-        awaySince = env.now();
-        store.set(message.state);
-        break;
-    }
-  }
-
-  function becomeLeader(resend = false) {
-    isLeader = true;
+  function becomeLeader() {
     sync = createSync({
       acked: store.get().syncedStatus,
-      send: (status, keepalive) => transport.put(requestBody(status), keepalive),
+      send: sendStatus,
       onChange: store.set,
       onError: reportError,
       isOnline: () => env.navigator.onLine !== false,
@@ -253,32 +218,31 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       now: env.now,
       random: env.random,
     });
-    evaluate();
-    if (resend) sync.want(store.get().status, true);
+    checkDeadlines();
+    if (resendOnLead) sync.want(store.get().status, true);
+    resendOnLead = false;
   }
 
-  function connect(resend = false) {
-    tabs = openTabs(env, channelName, handleMessage, () => becomeLeader(resend));
-    if (tabs) postOwnTab(true);
-    else becomeLeader(resend);
+  // --- server ----------------------------------------------------------------------------------
+
+  function requestBody(status: PresenceStatus): unknown {
+    if (!options.requestBody) return { status };
+    try {
+      return options.requestBody(status);
+    } catch (cause) {
+      throw new PresenceError(`requestBody threw for status "${status}", so no request was sent.`, { cause });
+    }
   }
 
-  /** Leaves the group of tabs. Returns true when no other tab is known to be open. */
-  function disconnect(): boolean {
-    // A tab that does not hold the lock cannot be the last: the holder is still open.
-    const isLast = peers.size === 0 && (tabs === null || isLeader);
-    tabs?.post({ type: 'bye', id: tabId });
-    tabs?.close();
-    tabs = null;
-    peers.clear();
-    isLeader = false;
-    clearTimeout(checkTimer);
-    nextCheckAt = Infinity;
-    return isLast;
+  function sendStatus(status: PresenceStatus, keepalive: boolean): Promise<void> {
+    return transport.put(requestBody(status), keepalive);
   }
 
-  function requestBody(status: PresenceStatus) {
-    return options.requestBody ? options.requestBody(status) : { status };
+  function reportError(error: Error, status: PresenceStatus) {
+    failures++;
+    failedStatus = status;
+    store.set({ error });
+    runCallback(options.onError, error);
   }
 
   function leave(reason: 'pagehide' | 'unmount', isLast: boolean) {
@@ -288,11 +252,11 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     const sendOffline = isLast && store.get().syncedStatus !== 'offline';
     if (sendOffline) {
       store.set({ status: 'offline', reason });
-      call(options.onStatusChange, 'offline', reason);
+      runCallback(options.onStatusChange, 'offline', reason);
     }
 
-    // On unmount the page lives on, so the engine waits for a request in flight and then sends
-    // `offline` after it. On pagehide nothing can be awaited.
+    // On unmount the page lives on, so the engine queues `offline` behind a request in flight.
+    // On pagehide nothing can be awaited.
     if (sendOffline && reason === 'unmount' && engine) {
       engine.finish('offline');
       return;
@@ -300,74 +264,53 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     engine?.stop();
     if (!sendOffline) return;
 
-    if (reason === 'pagehide') transport.putOnExit(requestBody('offline'));
-    else transport.put(requestBody('offline'), true).catch((error) => reportError(error, 'offline'));
+    try {
+      if (reason === 'pagehide') transport.putOnExit(requestBody('offline'));
+      else sendStatus('offline', true).catch((error) => reportError(error, 'offline'));
+    } catch (error) {
+      reportError(error as Error, 'offline');
+    }
   }
 
   // --- browser events --------------------------------------------------------------------------
 
-  function handleVisibility() {
-    const hidden = env.document.visibilityState === 'hidden';
-    ownHiddenSince = hidden ? (ownHiddenSince ?? env.now()) : null;
-    postOwnTab();
-    evaluate();
-    sync?.wake();
+  function stopDeadlines() {
+    clearTimeout(checkTimer);
+    nextCheckAt = Infinity;
+  }
+
+  function handleVisibilityChange() {
+    group.setHidden(env.document.visibilityState === 'hidden', env.now());
+    handleWake();
   }
 
   function handleWake() {
-    evaluate();
+    checkDeadlines();
     sync?.wake();
   }
 
-  function handlePageHide(event: Event) {
-    if ((event as PageTransitionEvent).persisted) {
-      // The page may come back from the back/forward cache, which an open channel or a held
-      // lock would prevent. Nothing is sent, so a server TTL covers a page that never returns.
-      disconnect();
-      sync?.stop();
-      sync = null;
+  function handlePageHide(persisted: boolean) {
+    stopDeadlines();
+    if (!persisted) {
+      leave('pagehide', group.leave());
       return;
     }
-    leave('pagehide', disconnect());
+    // The page may come back from the back/forward cache, which an open channel or a held lock
+    // would prevent. Nothing is sent, so a server TTL covers a page that never returns.
+    group.leave();
+    sync?.stop();
+    sync = null;
   }
 
-  function handlePageShow(event: Event) {
-    if ((event as PageTransitionEvent).persisted) connect(true);
-    else handleWake();
-  }
-
-  function listen(target: EventTarget, type: string, handler: (event: Event) => void) {
-    target.addEventListener(type, handler, LISTENER_OPTIONS);
-    cleanups.push(() => target.removeEventListener(type, handler, LISTENER_OPTIONS));
-  }
-
-  function addListeners() {
-    const { window, document } = env;
-    for (const type of options.activityEvents ?? DEFAULT_ACTIVITY_EVENTS) listen(window, type, handleInput);
-    for (const type of ['focus', 'online', 'offline']) listen(window, type, handleWake);
-    listen(document, 'visibilitychange', handleVisibility);
-    listen(window, 'pageshow', handlePageShow);
-    listen(window, 'pagehide', handlePageHide);
-  }
-
-  // --- storage ---------------------------------------------------------------------------------
-
-  function readChosen(): PresenceStatus {
-    try {
-      const stored = env.localStorage?.getItem(storageKey);
-      return isStatus(stored) ? stored : 'online';
-    } catch {
-      return 'online';
+  function handlePageShow(persisted: boolean) {
+    if (!persisted) {
+      handleWake();
+      return;
     }
-  }
-
-  function writeChosen(status: PresenceStatus) {
-    try {
-      if (status === 'online') env.localStorage?.removeItem(storageKey);
-      else env.localStorage?.setItem(storageKey, status);
-    } catch {
-      // Storage is full or blocked: the choice then lasts until the page reloads.
-    }
+    // Back from the cache: join again, and whichever tab leads then sends the status at once.
+    resendOnLead = true;
+    group.setHidden(env.document.visibilityState === 'hidden', env.now());
+    group.join(env, channelName);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -375,10 +318,14 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   function teardown() {
     stopTimer = undefined;
     running = false;
-    for (const cleanup of cleanups) cleanup();
-    cleanups = [];
-    const isLast = disconnect();
+    listeners?.removeAll();
+    listeners = null;
+    stopDeadlines();
+
+    const othersRunHere = countEngine(channelName, -1) > 0;
+    const isLast = group.leave() && !othersRunHere;
     if (!hasLeft) leave('unmount', isLast);
+    for (const check of [...choiceChecks]) check();
   }
 
   /**
@@ -386,24 +333,23 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
    * choice replaces it. Rejects with the first error for that status, while retries go on.
    */
   function waitForSync(status: PresenceStatus): Promise<PresenceStatus> {
-    const errorBefore = store.get().error;
+    const failuresBefore = failures;
 
     return new Promise((resolve, reject) => {
       const check = () => {
         const state = store.get();
         const superseded = state.chosenStatus !== status;
-        const failed =
-          state.error !== errorBefore && state.error && (failedStatus === null || failedStatus === state.status);
+        const failed = failures !== failuresBefore && state.error && failedStatus === state.status;
 
-        if (!superseded && failed) {
-          unsubscribe();
-          reject(state.error);
-        } else if (superseded || !state.isSyncing || !running) {
-          unsubscribe();
-          resolve(state.status);
-        }
+        if (!superseded && failed) reject(state.error);
+        else if (superseded || !state.isSyncing || !running) resolve(state.status);
+        else return;
+
+        unsubscribe();
+        choiceChecks.delete(check);
       };
       const unsubscribe = store.subscribe(check);
+      choiceChecks.add(check);
       check();
     });
   }
@@ -422,6 +368,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
       running = true;
       hasLeft = false;
+      countEngine(channelName, 1);
       env = resolveEnvironment(options.environment);
       transport = createTransport({
         url: `${baseUrl}/api/ws/presence`,
@@ -430,16 +377,23 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
         fetch: env.fetch,
         now: env.now,
       });
-      chosen = choiceWhileStopped ?? readChosen();
-      if (choiceWhileStopped) writeChosen(choiceWhileStopped);
+
+      chosen = choiceWhileStopped ?? readChosenStatus(env.localStorage, storageKey);
+      if (choiceWhileStopped) writeChosenStatus(env.localStorage, storageKey, choiceWhileStopped);
       choiceWhileStopped = null;
       lastInputAt = env.now();
-      ownHiddenSince = env.document.visibilityState === 'hidden' ? lastInputAt : null;
       autoAway = null;
       store.set({ chosenStatus: chosen, lastActiveAt: lastInputAt });
 
-      addListeners();
-      connect();
+      listeners = addPageListeners(env, options.activityEvents ?? DEFAULT_ACTIVITY_EVENTS, {
+        onInput: handleInput,
+        onWake: handleWake,
+        onVisibilityChange: handleVisibilityChange,
+        onPageShow: handlePageShow,
+        onPageHide: handlePageHide,
+      });
+      group.setHidden(env.document.visibilityState === 'hidden', lastInputAt);
+      group.join(env, channelName);
     },
 
     stop() {
@@ -456,13 +410,13 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
         return Promise.resolve(status);
       }
 
-      writeChosen(status);
-      if (isLeader) {
-        evaluate('manual');
+      writeChosenStatus(env.localStorage, storageKey, status);
+      if (group.isLeader) {
+        checkDeadlines('manual');
       } else {
         unconfirmedChoice = status;
         store.set({ chosenStatus: status, isSyncing: true });
-        tabs?.post({ type: 'chosen', status });
+        group.shareChoice(status);
       }
       return waitForSync(status);
     },
@@ -473,9 +427,18 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
     configure(next) {
       validateOptions(next);
-      const timingChanged = next.idleTimeout !== options.idleTimeout || next.hiddenTimeout !== options.hiddenTimeout;
+      const previous = options;
       options = next;
-      if (running && timingChanged) evaluate();
+      if (!running) return;
+
+      const events = next.activityEvents ?? DEFAULT_ACTIVITY_EVENTS;
+      if (events.join() !== (previous.activityEvents ?? DEFAULT_ACTIVITY_EVENTS).join()) {
+        listeners?.setActivityEvents(events);
+      }
+      if (next.heartbeatInterval !== previous.heartbeatInterval) sync?.restartHeartbeat();
+      if (next.idleTimeout !== previous.idleTimeout || next.hiddenTimeout !== previous.hiddenTimeout) {
+        checkDeadlines();
+      }
     },
   };
 }

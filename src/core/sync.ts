@@ -27,8 +27,10 @@ export interface Sync {
    * or when the last success is older than one heartbeat interval.
    */
   wake(): void;
-  /** Sends a last status once, without retries or heartbeat, then stops. */
+  /** Stops the engine and sends a last status once, without retries, unless the server has it. */
   finish(status: PresenceStatus): void;
+  /** Arms the heartbeat again, after `heartbeatInterval` changed. */
+  restartHeartbeat(): void;
   stop(): void;
 }
 
@@ -121,8 +123,9 @@ export function createSync(options: SyncOptions): Sync {
     force = false;
     inFlight = status;
     report();
-    options
-      .send(status, false)
+    // A synchronous throw inside send (from requestBody, say) becomes a rejection.
+    Promise.resolve()
+      .then(() => options.send(status, false))
       .then(
         () => settle(status, undefined),
         (error: unknown) => settle(status, error ?? new Error('Request failed')),
@@ -141,7 +144,8 @@ export function createSync(options: SyncOptions): Sync {
         gaveUp = null;
         clearRetry();
       }
-      if (forceSend) {
+      // A request in flight for the same status already does what a forced send would.
+      if (forceSend && inFlight !== status) {
         force = true;
         gaveUp = null;
       }
@@ -156,6 +160,8 @@ export function createSync(options: SyncOptions): Sync {
       const interval = options.heartbeatInterval();
       const stale = interval !== false && acked !== null && options.now() - lastOkAt >= interval;
       wasOffline = false;
+      // Back online, the status goes out now rather than when a backoff delay ends.
+      if (reconnected) clearRetry();
 
       if (wanted && !inFlight && (reconnected || stale)) sync.want(wanted, true);
       else pump();
@@ -165,15 +171,19 @@ export function createSync(options: SyncOptions): Sync {
       sync.stop();
       if (alreadySent) return;
 
-      // Handed to the transport at once, whose queue sends it after any request in flight and
-      // before any request of a provider mounted later.
-      options.send(status, true).then(
-        () => {
-          acked = status;
-          report();
-        },
-        (error: Error) => options.onError(error, status),
-      );
+      // Handed to the transport at once: its queue sends it after the request in flight.
+      Promise.resolve()
+        .then(() => options.send(status, true))
+        .then(
+          () => {
+            acked = status;
+            report();
+          },
+          (error: Error) => options.onError(error, status),
+        );
+    },
+    restartHeartbeat() {
+      if (acked !== null) armHeartbeat();
     },
     stop() {
       stopped = true;

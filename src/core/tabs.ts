@@ -1,6 +1,23 @@
 import { isStatus } from './statuses';
 import type { PresenceEnvironment, PresenceState, PresenceStatus } from './types';
 
+/** Error as tabs share it: structured cloning drops the class and may fail on its `cause`. */
+export interface SharedError {
+  name: string;
+  message: string;
+}
+
+export type SharedState = Omit<PresenceState, 'error'> & { error: SharedError | null };
+
+/** The leader's state as followers receive it. */
+export interface LeaderState {
+  state: SharedState;
+  /** Number of failed requests so far, so that followers can tell a new error from a copy. */
+  failures: number;
+  /** Status of the latest failed request, or null when none failed. */
+  failedStatus: PresenceStatus | null;
+}
+
 /** Messages between tabs. None carries the token. */
 export type TabMessage =
   /** A tab's visibility. `ask` requests a `tab` reply from every other tab and the leader's state. */
@@ -8,7 +25,7 @@ export type TabMessage =
   | { type: 'bye'; id: string }
   | { type: 'input'; at: number }
   | { type: 'chosen'; status: PresenceStatus }
-  | { type: 'state'; state: PresenceState };
+  | ({ type: 'state' } & LeaderState);
 
 export interface Tabs {
   post(message: TabMessage): void;
@@ -31,12 +48,15 @@ export function openTabs(
   const channel = new Channel(name);
   const abort = new AbortController();
   let releaseLock = () => {};
+  let closed = false;
 
   channel.onmessage = (event: MessageEvent) => {
     if (isTabMessage(event.data)) onMessage(event.data);
   };
   navigator.locks
     .request(name, { signal: abort.signal }, () => {
+      // A grant that raced with close is released at once: aborting a granted request does nothing.
+      if (closed) return;
       onLeader();
       return new Promise<void>((resolve) => {
         releaseLock = resolve;
@@ -46,8 +66,16 @@ export function openTabs(
     .catch(() => {});
 
   return {
-    post: (message) => channel.postMessage(message),
+    post(message) {
+      try {
+        channel.postMessage(message);
+      } catch {
+        // A closed channel throws InvalidStateError. The message is dropped, so that the error
+        // does not escape the event handler that posted it.
+      }
+    },
     close() {
+      closed = true;
       abort.abort();
       releaseLock();
       channel.close();
@@ -59,8 +87,13 @@ const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(
 
 const REASONS = ['manual', 'active', 'idle', 'hidden', 'pagehide', 'unmount'];
 
-function isState(value: unknown): value is PresenceState {
-  const state = value as Record<keyof PresenceState, unknown> | null;
+function isSharedError(value: unknown): value is SharedError {
+  const error = value as Record<keyof SharedError, unknown> | null;
+  return !!error && typeof error.name === 'string' && typeof error.message === 'string';
+}
+
+function isState(value: unknown): value is SharedState {
+  const state = value as Record<keyof SharedState, unknown> | null;
   return (
     !!state &&
     isStatus(state.status) &&
@@ -70,7 +103,7 @@ function isState(value: unknown): value is PresenceState {
     typeof state.isIdle === 'boolean' &&
     typeof state.isHidden === 'boolean' &&
     typeof state.isSyncing === 'boolean' &&
-    (state.error === null || state.error instanceof Error) &&
+    (state.error === null || isSharedError(state.error)) &&
     isTime(state.lastActiveAt)
   );
 }
@@ -90,7 +123,11 @@ function isTabMessage(value: unknown): value is TabMessage {
     case 'chosen':
       return isStatus(message.status);
     case 'state':
-      return isState(message.state);
+      return (
+        isState(message.state) &&
+        isTime(message.failures) &&
+        (message.failedStatus === null || isStatus(message.failedStatus))
+      );
     default:
       return false;
   }

@@ -35,12 +35,27 @@ export function createTransport(options: TransportOptions): Transport {
   const { url } = options;
   let lastGoodToken = '';
 
+  /** Rejects with a retryable PresenceNetworkError when `promise` outlasts the request timeout. */
+  function withTimeout<T>(promise: Promise<T>, step: string): Promise<T> {
+    const { requestTimeout = DEFAULT_TIMEOUT } = options.getOptions();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PresenceNetworkError(`PUT ${url} timed out after ${requestTimeout} ms ${step}`)),
+        requestTimeout,
+      );
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async function resolveToken(): Promise<string> {
     let token: unknown;
     try {
       const source = options.getOptions().token;
-      token = typeof source === 'function' ? await source() : source;
+      token =
+        typeof source === 'function' ? await withTimeout(Promise.resolve(source()), 'waiting for the token') : source;
     } catch (cause) {
+      if (cause instanceof PresenceNetworkError) throw cause;
       throw new PresenceTokenError('The token function failed, so no request was sent.', { cause });
     }
     if (typeof token !== 'string' || token === '') {
@@ -61,9 +76,12 @@ export function createTransport(options: TransportOptions): Transport {
         throwHttpErrors: false,
         keepalive,
       });
-    } catch (cause) {
-      const timedOut = (cause as Error)?.name === 'TimeoutError';
-      const detail = timedOut ? `timed out after ${requestTimeout} ms` : `failed: ${(cause as Error)?.message}`;
+    } catch (error) {
+      const timedOut = (error as Error)?.name === 'TimeoutError';
+      const detail = timedOut ? `timed out after ${requestTimeout} ms` : `failed: ${(error as Error)?.message}`;
+      // ky's TimeoutError holds the request and so the Authorization header: only its name and
+      // message are kept.
+      const cause = Object.assign(new Error((error as Error)?.message), { name: (error as Error)?.name });
       throw new PresenceNetworkError(`PUT ${url} ${detail}`, { cause });
     }
 
@@ -72,7 +90,7 @@ export function createTransport(options: TransportOptions): Transport {
       const ErrorClass = response.status === 401 ? PresenceAuthError : PresenceHttpError;
       throw new ErrorClass('PUT', url, response.status, retryAfter);
     }
-    await checkBody(response, url);
+    await withTimeout(checkBody(response, url), 'reading the response');
   }
 
   async function put(body: unknown, keepalive = false): Promise<void> {
