@@ -13,8 +13,10 @@ export class PresenceHttpError extends PresenceError {
     readonly status: number,
     /** Delay the server asked for in `Retry-After`, in ms, or `null`. */
     readonly retryAfter: number | null = null,
+    /** The server's explanation: the `message` of a JSON body, or the start of a text body. */
+    readonly serverMessage = '',
   ) {
-    super(`${method} ${url} failed with status ${status}`);
+    super(`${method} ${url} failed with status ${status}${serverMessage && `: ${serverMessage}`}`);
   }
 }
 

@@ -56,11 +56,11 @@ export function validateOptions(options: PresenceOptions): void {
     const value = options[name as keyof typeof MIN_DELAYS];
     if (value === undefined || (value === false && name !== 'requestTimeout')) continue;
 
-    if (!Number.isInteger(value) || (value as number) < min || (value as number) > MAX_DELAY) {
-      const orFalse = name === 'requestTimeout' ? '' : ' or false';
-      throw new RangeError(
-        `Invalid ${name} ${describeValue(value)}: expected an integer from ${min} to ${MAX_DELAY} ms${orFalse}.`,
-      );
+    const orFalse = name === 'requestTimeout' ? '' : ' or false';
+    const expected = `an integer from ${min} to ${MAX_DELAY} ms${orFalse}`;
+    if (typeof value !== 'number') throw invalid(name, value, expected);
+    if (!Number.isInteger(value) || value < min || value > MAX_DELAY) {
+      throw new RangeError(`Invalid ${name} ${describeValue(value)}: expected ${expected}.`);
     }
   }
 }

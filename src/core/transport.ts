@@ -59,7 +59,9 @@ export function createTransport(options: TransportOptions): Transport {
       throw new PresenceTokenError('The token function failed, so no request was sent.', { cause });
     }
     if (typeof token !== 'string' || token === '') {
-      throw new PresenceTokenError(`The token is missing or empty (got ${typeof token}), so no request was sent.`);
+      throw new PresenceTokenError(
+        `The token is missing or empty (got ${typeof token}), so no request was sent. Pass enabled={false} until the user has signed in.`,
+      );
     }
     return token;
   }
@@ -87,8 +89,9 @@ export function createTransport(options: TransportOptions): Transport {
 
     if (!response.ok) {
       const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), options.now());
+      const serverMessage = await withTimeout(readServerMessage(response), 'reading the response');
       const ErrorClass = response.status === 401 ? PresenceAuthError : PresenceHttpError;
-      throw new ErrorClass('PUT', url, response.status, retryAfter);
+      throw new ErrorClass('PUT', url, response.status, retryAfter, serverMessage);
     }
     await withTimeout(checkBody(response, url), 'reading the response');
   }
@@ -145,6 +148,20 @@ function exitToken(source: PresenceToken, lastGoodToken: string): string {
     // The token function failed; fall back to the last accepted token.
   }
   return lastGoodToken;
+}
+
+const SERVER_MESSAGE_LENGTH = 200;
+
+/** Reads why the server rejected the request: a JSON `message`, or the start of a text body. */
+async function readServerMessage(response: Response): Promise<string> {
+  const text = (await response.text().catch(() => '')).trim();
+  try {
+    const { message } = JSON.parse(text);
+    if (typeof message === 'string') return message.slice(0, SERVER_MESSAGE_LENGTH);
+  } catch {
+    // Not JSON: the text itself is the explanation.
+  }
+  return text.startsWith('<') ? '' : text.slice(0, SERVER_MESSAGE_LENGTH);
 }
 
 /** Treats a 2xx as a success unless its body is JSON with `success: false`. */

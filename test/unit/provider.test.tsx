@@ -135,7 +135,8 @@ describe('PresenceProvider', () => {
     expect(error.status).toBe(400);
     expect(error.method).toBe('PUT');
     expect(error.url).toBe(PRESENCE_URL);
-    expect(error.message).toBe(`PUT ${PRESENCE_URL} failed with status 400`);
+    expect(error.serverMessage).toBe('bad');
+    expect(error.message).toBe(`PUT ${PRESENCE_URL} failed with status 400: bad`);
     // A 400 is not retried.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(seen).toHaveLength(1);
