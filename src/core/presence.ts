@@ -180,6 +180,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   function handleInput() {
     const now = env.now();
+    // Input from this tab happens now, even when a stored time is ahead after the clock moved back.
+    lastInputAt = Math.min(lastInputAt, now);
     registerInput(now);
 
     // Every tab shares its input, so that a follower taking over knows when the user was last

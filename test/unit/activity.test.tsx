@@ -18,6 +18,7 @@ import { renderWithPresence } from './render';
 import { mockPresence, statusesOf } from './server';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const IDLE_TIMEOUT = 5 * MINUTE;
 const HIDDEN_TIMEOUT = MINUTE;
 const DEFAULT_INPUT_EVENTS = ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart', 'scroll'];
@@ -475,6 +476,66 @@ describe('activity events', () => {
     expectStatuses(seen, ['online', 'away', 'online']);
   });
 
+  it('activityEvents change applies at once', async () => {
+    const { seen, view, mountedAt } = await mountSettled();
+    view.rerenderWith({ activityEvents: ['keydown'] });
+
+    await advanceTo(mountedAt + 4 * MINUTE);
+    fireEvent.pointerDown(document.body);
+    await advanceTo(mountedAt + IDLE_TIMEOUT);
+    expect(view.state().status).toBe('away');
+    expect(view.state().reason).toBe('idle');
+
+    fireEvent.pointerDown(document.body);
+    expect(view.state().status).toBe('away');
+
+    const keyAt = Date.now();
+    fireEvent.keyDown(document.body);
+    expect(view.state().status).toBe('online');
+    expect(view.state().lastActiveAt).toBe(keyAt);
+    await settle(view);
+    expectStatuses(seen, ['online', 'away', 'online']);
+  });
+
+  it('element focus is not input', async () => {
+    const { seen, view, mountedAt } = await mountSettled();
+    await advanceTo(mountedAt + IDLE_TIMEOUT);
+    await settle(view);
+    expect(view.state().status).toBe('away');
+
+    // A focus event does not bubble, but a capture listener on the window still receives it.
+    const field = document.createElement('input');
+    document.body.append(field);
+    try {
+      act(() => {
+        field.dispatchEvent(new FocusEvent('focus', { bubbles: false }));
+      });
+      expect(awayFields(view.state())).toEqual({
+        status: 'away',
+        reason: 'idle',
+        isIdle: true,
+        isHidden: false,
+        lastActiveAt: mountedAt,
+      });
+      await settle(view);
+      expectStatuses(seen, ['online', 'away']);
+
+      const focusAt = Date.now();
+      fireEvent.focus(window);
+      expect(awayFields(view.state())).toEqual({
+        status: 'online',
+        reason: 'active',
+        isIdle: false,
+        isHidden: false,
+        lastActiveAt: focusAt,
+      });
+      await settle(view);
+      expectStatuses(seen, ['online', 'away', 'online']);
+    } finally {
+      field.remove();
+    }
+  });
+
   it('reportActivity resets the deadline', async () => {
     const { seen, view, mountedAt } = await mountSettled();
 
@@ -588,6 +649,30 @@ describe('idleTimeout at runtime', () => {
     expect(view.state().status).toBe('away');
     expect(view.state().reason).toBe('idle');
     expect(view.transitions).toEqual([{ status: 'away', reason: 'idle', at: mountedAt + 3 * MINUTE }]);
+    await settle(view);
+    expectStatuses(seen, ['online', 'away']);
+  });
+});
+
+describe('clock changes', () => {
+  it('idle deadline after clock moves back', async () => {
+    const { seen, view, mountedAt } = await mountSettled();
+    await advanceTo(mountedAt + MINUTE);
+
+    vi.setSystemTime(Date.now() - HOUR);
+    const inputAt = Date.now();
+    fireEvent.pointerDown(document.body);
+
+    await advanceTo(inputAt + IDLE_TIMEOUT - 1);
+    expect(view.state().status).toBe('online');
+    await advanceTo(inputAt + IDLE_TIMEOUT);
+    expect(awayFields(view.state())).toEqual({
+      status: 'away',
+      reason: 'idle',
+      isIdle: true,
+      isHidden: false,
+      lastActiveAt: inputAt,
+    });
     await settle(view);
     expectStatuses(seen, ['online', 'away']);
   });

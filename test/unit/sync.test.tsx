@@ -1,15 +1,22 @@
-import { cleanup } from '@testing-library/react';
+import { inspect } from 'node:util';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { cleanup, render } from '@testing-library/react';
 import { delay, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   PresenceAuthError,
   type PresenceEnvironment,
+  PresenceError,
   PresenceHttpError,
   PresenceNetworkError,
+  PresenceProvider,
+  type PresenceState,
+  type PresenceStatus,
   type PresenceToken,
   PresenceTokenError,
+  usePresence,
 } from '../../src';
-import { PRESENCE_URL } from './server';
+import { BASE_URL, PRESENCE_URL } from './server';
 import {
   advance,
   dispatch,
@@ -36,6 +43,31 @@ const reply = (status: number, headers?: Record<string, string>) => new HttpResp
  */
 function oneTabEnvironment(overrides: Partial<PresenceEnvironment> = {}): Partial<PresenceEnvironment> {
   return { navigator: { onLine: true }, random: () => 0.5, ...overrides };
+}
+
+/**
+ * Serializes `value` to JSON with every own property of each object in it, enumerable or not and
+ * symbol-keyed too, so that an Error's cause and the internals of a Request or Headers appear.
+ */
+function ownPropertiesJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item !== 'object' || item === null) return item;
+    if (seen.has(item)) return '[Circular]';
+    seen.add(item);
+    const keys = Reflect.ownKeys(item);
+    return Object.fromEntries(keys.map((key) => [String(key), (item as Record<PropertyKey, unknown>)[key]]));
+  });
+}
+
+/** Creates a 200 response whose JSON body starts but never ends. */
+function endlessBody(): Response {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"success":'));
+    },
+  });
+  return new HttpResponse(stream, { status: 200, headers: { 'Content-Type': 'application/json' } });
 }
 
 beforeEach(() => {
@@ -323,6 +355,26 @@ describe('retries', () => {
     expect(actual[1]).toBeGreaterThan(actual[0] ?? 0);
   });
 
+  it('endless response body times out', async () => {
+    const server = recordPresence((_, index) => (index === 0 ? endlessBody() : ok()));
+    const probe = renderProbe({ environment: oneTabEnvironment(), requestTimeout: 1000 });
+
+    await advance(1100);
+    expect(server.statuses()).toEqual(['online']);
+    const error = probe.state().error;
+    expect(error).toBeInstanceOf(PresenceNetworkError);
+    expect(error?.message).toBe(`PUT ${PRESENCE_URL} timed out after 1000 ms reading the response`);
+    expect(probe.state().syncedStatus).toBeNull();
+    expect(probe.state().isSyncing).toBe(true);
+
+    // random 0.5 sends the retry 500 ms after the timeout.
+    await advance(1000);
+    expect(server.statuses()).toEqual(['online', 'online']);
+    expect(probe.state().syncedStatus).toBe('online');
+    expect(probe.state().isSyncing).toBe(false);
+    expect(probe.state().error).toBeNull();
+  });
+
   it('backoff doubles up to the 30 s cap', async () => {
     const failures = 7;
     const server = recordPresence((_, index) => (index < failures ? reply(503) : ok()));
@@ -441,6 +493,62 @@ describe('tokens', () => {
     expect(probe.state().error).toBeNull();
   });
 
+  it('token that never settles times out', async () => {
+    const server = recordPresence();
+    const pendingToken = vi.fn(() => new Promise<string>(() => {}));
+    const onError = vi.fn();
+    const first = renderProbe({
+      environment: oneTabEnvironment(),
+      token: pendingToken,
+      requestTimeout: 1000,
+      onError,
+    });
+
+    await advance(1100);
+    expect(server.requests).toHaveLength(0);
+    expect(onError).toHaveBeenCalledTimes(1);
+    const error = first.state().error;
+    expect(error).toBeInstanceOf(PresenceNetworkError);
+    expect(error?.message).toBe(`PUT ${PRESENCE_URL} timed out after 1000 ms waiting for the token`);
+    expect(first.state().isSyncing).toBe(true);
+
+    // random 0.5 retries 500 ms after the timeout, and the retry waits for the token again.
+    await advance(500);
+    expect(pendingToken).toHaveBeenCalledTimes(2);
+
+    // A provider mounted next on the same baseUrl queues behind that retry, which times out too.
+    first.unmount();
+    const second = renderProbe({ environment: oneTabEnvironment() });
+    await advance(3000);
+
+    expect(server.statuses()).toEqual(['online']);
+    expect(server.requests[0]?.authorization).toBe('Bearer secret-token');
+    expect(second.state().syncedStatus).toBe('online');
+    expect(second.state().isSyncing).toBe(false);
+    expect(second.state().error).toBeNull();
+  });
+
+  it('timeout error contains no token', async () => {
+    const token = 'timeout-secret-4b7e';
+    const server = recordPresence(async () => {
+      await delay(1000);
+      return ok();
+    });
+    const probe = renderProbe({ environment: oneTabEnvironment(), token, requestTimeout: 200 });
+
+    await advance(300);
+
+    expect(server.requests[0]?.authorization).toBe(`Bearer ${token}`);
+    const error = probe.state().error as PresenceNetworkError;
+    expect(error).toBeInstanceOf(PresenceNetworkError);
+    expect(error.message).toBe(`PUT ${PRESENCE_URL} timed out after 200 ms`);
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(ownPropertiesJson(error)).not.toContain(token);
+    // In happy-dom 21, the header values of a Request kept in the cause sit 6 levels below the
+    // error, so depth 5 would not show them.
+    expect(inspect(error, { depth: 8 })).not.toContain(token);
+  });
+
   it.each([
     [
       'throws',
@@ -535,6 +643,40 @@ describe('offline', () => {
     expect(probe.state().syncedStatus).toBe('online');
     expect(probe.state().error).toBeNull();
   });
+
+  it('online event cancels the backoff', async () => {
+    const navigator = { onLine: true };
+    let failing = true;
+    const server = recordPresence(() => (failing ? HttpResponse.error() : ok()));
+    const probe = renderProbe({ environment: oneTabEnvironment({ navigator, random: () => 0.999 }) });
+
+    // The first retry goes out 999 ms after the first failure. The second waits 1998 ms more.
+    await advance(1100);
+    expect(server.statuses()).toEqual(['online', 'online']);
+    expect(probe.state().error).toBeInstanceOf(PresenceNetworkError);
+    expect(probe.state().isSyncing).toBe(true);
+
+    failing = false;
+    navigator.onLine = false;
+    await dispatch(window, new Event('offline'));
+    await advance(100);
+    expect(server.statuses()).toHaveLength(2);
+
+    navigator.onLine = true;
+    const onlineAt = Date.now();
+    await dispatch(window, new Event('online'));
+    await advance(50);
+
+    expect(server.statuses()).toEqual(['online', 'online', 'online']);
+    expect((server.requests[2]?.at ?? Infinity) - onlineAt).toBeLessThan(TOLERANCE);
+    expect(probe.state().syncedStatus).toBe('online');
+    expect(probe.state().isSyncing).toBe(false);
+    expect(probe.state().error).toBeNull();
+
+    // The cancelled backoff sends nothing later.
+    await advance(5000);
+    expect(server.statuses()).toHaveLength(3);
+  });
 });
 
 describe('heartbeat', () => {
@@ -589,6 +731,24 @@ describe('heartbeat', () => {
     await advance(50);
 
     expect(server.statuses()).toEqual(['online']);
+  });
+
+  it('heartbeatInterval set after mount applies', async () => {
+    const server = recordPresence();
+    const probe = renderProbe({ environment: oneTabEnvironment(), heartbeatInterval: false, idleTimeout: false });
+    await advance(100);
+    expect(server.statuses()).toEqual(['online']);
+
+    const changedAt = Date.now();
+    probe.rerenderWith({ heartbeatInterval: 1000 });
+    await advance(2500);
+
+    expect(server.statuses()).toEqual(['online', 'online', 'online']);
+    const firstBeat = (server.requests[1]?.at ?? 0) - changedAt;
+    expect(firstBeat).toBeGreaterThanOrEqual(1000);
+    expect(firstBeat).toBeLessThan(1000 + TOLERANCE);
+    expect(probe.state().syncedStatus).toBe('online');
+    expect(probe.state().isSyncing).toBe(false);
   });
 
   it('heartbeatInterval false sends none', async () => {
@@ -770,6 +930,49 @@ describe.each([
   });
 });
 
+describe('remount without Web Locks', () => {
+  it('same-commit key change ends online', async () => {
+    const server = recordPresence();
+    const environment = oneTabEnvironment();
+    const queryClient = new QueryClient();
+    let state: PresenceState | undefined;
+    function Consumer() {
+      state = usePresence();
+      return null;
+    }
+    // A new key unmounts the provider and mounts another one in the same commit.
+    const tree = (key: string) => (
+      <QueryClientProvider client={queryClient}>
+        <PresenceProvider
+          key={key}
+          token="secret-token"
+          baseUrl={BASE_URL}
+          heartbeatInterval={false}
+          environment={environment}
+        >
+          <Consumer />
+        </PresenceProvider>
+      </QueryClientProvider>
+    );
+    const view = render(tree('first'));
+    await advance(100);
+    expect(server.statuses()).toEqual(['online']);
+
+    view.rerender(tree('second'));
+    await advance(1000);
+
+    expect(server.statuses()).toEqual(['online', 'online']);
+    expect(state?.status).toBe('online');
+    expect(state?.syncedStatus).toBe('online');
+    expect(state?.isSyncing).toBe(false);
+
+    // The remaining provider is the last one, so its unmount sends offline.
+    view.unmount();
+    await advance(100);
+    expect(server.statuses()).toEqual(['online', 'online', 'offline']);
+  });
+});
+
 describe('errors', () => {
   it('reach state, mutation and onError', async () => {
     recordPresence((request) => (request.status === 'away' ? reply(400) : ok()));
@@ -821,5 +1024,45 @@ describe('errors', () => {
     expect(probe.state().syncedStatus).toBe('away');
     expect(probe.state().error).toBeNull();
     expect(probe.mutation().status).toBe('success');
+  });
+
+  it('throwing requestBody rejects the choice', async () => {
+    const server = recordPresence();
+    const bodyError = new Error('no body for away');
+    const requestBody = vi.fn((status: PresenceStatus) => {
+      if (status === 'away') throw bodyError;
+      return { status };
+    });
+    const onError = vi.fn();
+    const probe = renderProbe({ environment: oneTabEnvironment(), requestBody, onError, idleTimeout: false });
+    await advance(100);
+    expect(server.statuses()).toEqual(['online']);
+
+    const { settled: away } = await probe.choose('away');
+    await advance(100);
+
+    const error = await away.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PresenceError);
+    expect((error as Error).message).toContain('requestBody');
+    expect((error as Error).cause).toBe(bodyError);
+    expect(server.statuses()).toEqual(['online']);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError).toHaveBeenCalledWith(error);
+    expect(probe.state().error).toBe(error);
+    expect(probe.state().isSyncing).toBe(false);
+
+    const { settled: online } = await probe.choose('online');
+    await advance(100);
+    expect(probe.state().status).toBe('online');
+    expect(probe.state().syncedStatus).toBe('online');
+    expect(probe.state().isSyncing).toBe(false);
+    await expect(online).resolves.toBe('online');
+
+    const { settled: offline } = await probe.choose('offline');
+    await advance(100);
+    await expect(offline).resolves.toBe('offline');
+    expect(server.statuses()).toEqual(['online', 'offline']);
+    expect(probe.state().syncedStatus).toBe('offline');
+    expect(probe.state().error).toBeNull();
   });
 });

@@ -365,6 +365,59 @@ describe('tabs', () => {
     expect(follower.state().syncedStatus).toBe('online');
   });
 
+  it('follower choice ignores an earlier error', async () => {
+    const seen = mockPresence((_entry, index) => (index === 0 ? new HttpResponse(null, { status: 400 }) : ok()));
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+    expect(statusesOf(seen)).toEqual(['online']);
+    expect(follower.state().error?.message).toBe(`PUT ${PRESENCE_URL} failed with status 400`);
+
+    const chosen = follower.choose('away');
+    await advance(200);
+
+    await expect(chosen).resolves.toBe('away');
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    for (const tab of [leader, follower]) {
+      expect(tab.state().status).toBe('away');
+      expect(tab.state().syncedStatus).toBe('away');
+      expect(tab.state().error).toBeNull();
+    }
+  });
+
+  it('follower choice settles after unmount', async () => {
+    // The server delays its response to away, so the leader has sent no state for it when the
+    // follower unmounts.
+    const { released, release } = holdResponse();
+    const seen = mockPresence(async (_entry, index) => {
+      if (index === 1) await released;
+      return ok();
+    });
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+
+    let settled = false;
+    const chosen = follower.choose('away');
+    chosen.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    follower.unmount();
+    await advance(500);
+
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    expect(settled).toBe(true);
+    // The follower unmounts before it receives the leader's state, so the promise resolves with
+    // the follower's last known status.
+    await expect(chosen).resolves.toBe('online');
+
+    release();
+    await advance(100);
+    expect(leader.state().status).toBe('away');
+    expect(leader.state().syncedStatus).toBe('away');
+  });
+
   it('input in a new tab ends idle away', async () => {
     const seen = mockPresence();
     const browser = createBrowser();
@@ -503,6 +556,50 @@ describe('tabs', () => {
 
     for (const message of browser.channels.posted) expect(textOf(message.data)).not.toContain(TOKEN);
     expect(textOf([...browser.storage.entries])).not.toContain(TOKEN);
+  });
+
+  it('uncloneable token error reaches followers', async () => {
+    // Structured cloning rejects an object with a function property.
+    const uncloneable = { reason: 'session expired', retry() {} };
+    let broken = true;
+    const token = () => {
+      if (broken) throw uncloneable;
+      return TOKEN;
+    };
+    // An error thrown inside a queued microtask does not reach this test's assertions, so the spy
+    // collects it.
+    const microtaskErrors: unknown[] = [];
+    const queueMicrotask = globalThis.queueMicrotask;
+    vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((callback) =>
+      queueMicrotask(() => {
+        try {
+          callback();
+        } catch (error) {
+          microtaskErrors.push(error);
+        }
+      }),
+    );
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser, { token });
+    await advance(100);
+
+    expect(seen).toEqual([]);
+    expect(leader.state().error?.name).toBe('PresenceTokenError');
+    expect(follower.state().error?.name).toBe('PresenceTokenError');
+    expect(follower.state().error?.message).toBe(leader.state().error?.message);
+
+    broken = false;
+    const chosen = leader.choose('away');
+    await advance(200);
+
+    await expect(chosen).resolves.toBe('away');
+    expect(statusesOf(seen)).toEqual(['away']);
+    expect(follower.state().status).toBe('away');
+    expect(follower.state().chosenStatus).toBe('away');
+    expect(follower.state().syncedStatus).toBe('away');
+    expect(follower.state().error).toBeNull();
+    expect(microtaskErrors).toEqual([]);
   });
 
   it('malformed and unknown tab messages are ignored', async () => {
@@ -662,6 +759,70 @@ describe('tabs', () => {
     act(() => leader.tab.input());
     await advance(100);
     expect(statusesOf(seen)).toEqual(['online']);
+  });
+
+  it('lock grant racing bfcache pagehide', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    // The lock manager grants the request at once and calls its callback in a microtask, so this
+    // pagehide in the same task comes after the grant and before the callback runs.
+    const cached = mountTab(browser);
+    act(() => cached.tab.pageHide(true));
+    await advance(1000);
+
+    expect(seen).toEqual([]);
+    expect(cached.tab.fetchCalls).toEqual([]);
+    expect(browser.locks.heldCount).toBe(0);
+    expect(browser.locks.waitingCount).toBe(0);
+    expect(browser.channels.openCount).toBe(0);
+
+    const next = mountTab(browser);
+    await advance(100);
+
+    expect(leaders(browser)).toEqual([next.tab.id]);
+    expect(statusesOf(seen)).toEqual(['online']);
+    expect(next.state().status).toBe('online');
+    expect(next.state().syncedStatus).toBe('online');
+  });
+
+  it('follower throttles input during manual away', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser, { hiddenTimeout: 500 });
+    await advance(100);
+
+    act(() => {
+      leader.tab.setVisibility('hidden');
+      follower.tab.setVisibility('hidden');
+    });
+    await advance(600);
+    expect(follower.state().status).toBe('away');
+    expect(follower.state().reason).toBe('hidden');
+
+    // Away chosen on top of the hidden away keeps the status, so the reason stays hidden.
+    const chosen = leader.choose('away');
+    await advance(100);
+    await expect(chosen).resolves.toBe('away');
+    act(() => follower.tab.setVisibility('visible'));
+    await advance(100);
+    expect(follower.state().chosenStatus).toBe('away');
+    expect(follower.state().reason).toBe('hidden');
+
+    const postedBefore = browser.channels.posted.length;
+    for (let move = 0; move < 50; move++) {
+      act(() => follower.tab.input('pointermove'));
+      await advance(10);
+    }
+
+    const inputs = browser.channels.posted
+      .slice(postedBefore)
+      .filter((message) => (message.data as { type: string }).type === 'input');
+    expect(inputs).toHaveLength(1);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    for (const tab of [leader, follower]) {
+      expect(tab.state().status).toBe('away');
+      expect(tab.state().chosenStatus).toBe('away');
+    }
   });
 
   it('request count is the same for 1, 2 and 5 tabs', async () => {
