@@ -3,7 +3,7 @@ export class PresenceError extends Error {
   override name = 'PresenceError';
 }
 
-/** The server answered with a status code outside 2xx. */
+/** The server returned a status code outside 2xx. */
 export class PresenceHttpError extends PresenceError {
   override name = 'PresenceHttpError';
 
@@ -25,7 +25,7 @@ export class PresenceAuthError extends PresenceHttpError {
   override name = 'PresenceAuthError';
 }
 
-/** The server answered 2xx with `success: false`. The message is the server's. */
+/** The server returned 2xx with `success: false`. The message is the server's. */
 export class PresenceResponseError extends PresenceError {
   override name = 'PresenceResponseError';
 

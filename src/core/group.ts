@@ -105,9 +105,9 @@ export function createTabGroup(handlers: TabGroupHandlers): TabGroup {
       else becomeLeader();
     },
     leave() {
-      // A tab that does not hold the lock cannot be the last: the holder is still open.
+      // A tab that does not hold the lock cannot be the last, because the holder is still open.
       // NOTE: tabs that close in the same moment (a whole window) each still count the others,
-      // so none sends `offline`; the server's TTL covers that case.
+      // so none sends `offline`. The server's TTL covers that case.
       const isLast = peers.size === 0 && (tabs === null || isLeader);
       tabs?.post({ type: 'bye', id });
       tabs?.close();

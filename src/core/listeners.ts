@@ -33,7 +33,7 @@ export function addPageListeners(
     return () => target.removeEventListener(type, handler, LISTENER_OPTIONS);
   }
 
-  // Capture on the window also sees `focus` of every element, which is not the user returning.
+  // Capture on the window also receives the `focus` of every element, which is not the user returning.
   const isElementFocus = (event: Event) =>
     event.type === 'focus' && typeof (event.target as Partial<Node> | null)?.nodeType === 'number';
   const handleInput = (event: Event) => {

@@ -71,7 +71,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   let listeners: PageListeners | null = null;
   let sync: Sync | null = null;
   let running = false;
-  // Set once the tab has said goodbye (pagehide or unmount), so that it never does twice.
+  // Set once the tab has left (pagehide or unmount), so that it never sends its goodbye twice.
   let hasLeft = false;
   // Set by a return from the back/forward cache: the next leader sends the status even if unchanged.
   let resendOnLead = false;
@@ -184,8 +184,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     lastInputAt = Math.min(lastInputAt, now);
     registerInput(now);
 
-    // Every tab shares its input, so that a follower taking over knows when the user was last
-    // active. During an automatic away a follower shares at once, because the input ends it.
+    // Every tab shares its input, so that a follower taking over has the time of the last input.
+    // During an automatic away a follower shares at once, because the input ends it.
     const state = store.get();
     group.shareInput(now, state.status === 'away' && state.chosenStatus === 'online');
   }

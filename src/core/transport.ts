@@ -81,7 +81,7 @@ export function createTransport(options: TransportOptions): Transport {
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError';
       const detail = timedOut ? `timed out after ${requestTimeout} ms` : `failed: ${(error as Error)?.message}`;
-      // ky's TimeoutError holds the request and so the Authorization header: only its name and
+      // ky's TimeoutError contains the request and so the Authorization header. Only its name and
       // message are kept.
       const cause = Object.assign(new Error((error as Error)?.message), { name: (error as Error)?.name });
       throw new PresenceNetworkError(`PUT ${url} ${detail}`, { cause });
@@ -123,14 +123,19 @@ export function createTransport(options: TransportOptions): Transport {
       const token = exitToken(options.getOptions().token, lastGoodToken);
       if (!token) return;
 
-      options
-        .fetch(url, {
-          method: 'PUT',
-          keepalive: true,
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-        .catch(() => {});
+      try {
+        options
+          .fetch(url, {
+            method: 'PUT',
+            keepalive: true,
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+          .catch(() => {});
+      } catch {
+        // The body cannot be serialized or fetch threw at once. The page is leaving, so the error
+        // is dropped.
+      }
     },
   };
 }

@@ -8,7 +8,7 @@ export type PresenceReason = 'manual' | 'active' | 'idle' | 'hidden' | 'pagehide
 
 /** Snapshot that `usePresence` returns. */
 export interface PresenceState {
-  /** Effective status: the one the server is told. */
+  /** Effective status: the one sent to the server. */
   status: PresenceStatus;
   /** Status the user picked. `"online"` lets the package switch to `"away"` and back. */
   chosenStatus: PresenceStatus;
