@@ -57,7 +57,9 @@ describe('presence in one tab', () => {
     expect(state.error?.isAuthError).toBe(true);
     expect(state.syncedStatus).toBeNull();
     expect(state.isSyncing).toBe(false);
-    expect(await readText(tab, '#error')).toMatch(/^PresenceAuthError: PUT .* failed with status 401$/);
+    expect(await readText(tab, '#error')).toMatch(
+      /^PresenceAuthError: PUT .* failed with status 401: Invalid or expired token$/,
+    );
     expect(tab.pageErrors).toEqual([]);
   });
 });
