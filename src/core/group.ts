@@ -65,6 +65,8 @@ export function createTabGroup(handlers: TabGroupHandlers): TabGroup {
   function becomeLeader() {
     isLeader = true;
     handlers.onLeader();
+    // A tab that joined during the handover asked the old leader, which may not have replied.
+    postLeaderState();
   }
 
   function handleMessage(message: TabMessage) {

@@ -11,6 +11,10 @@ export const DEFAULT_ACTIVITY_EVENTS = [
   'focus',
 ];
 export const MAX_DELAY = 2_147_483_647;
+export const DEFAULT_IDLE_TIMEOUT = 300_000;
+export const DEFAULT_HIDDEN_TIMEOUT = 60_000;
+export const DEFAULT_HEARTBEAT_INTERVAL = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT = 10_000;
 
 // Smallest allowed value of each timing option, in ms. Only requestTimeout cannot be `false`.
 const MIN_DELAYS = { idleTimeout: 1, hiddenTimeout: 0, heartbeatInterval: 1, requestTimeout: 1 } as const;

@@ -5,7 +5,15 @@ import { resolveEnvironment } from './environment';
 import { PresenceError } from './errors';
 import { createTabGroup, type LeaderState, toSharedState } from './group';
 import { addPageListeners, type PageListeners } from './listeners';
-import { DEFAULT_ACTIVITY_EVENTS, DEFAULT_BASE_URL, MAX_DELAY, validateOptions } from './options';
+import {
+  DEFAULT_ACTIVITY_EVENTS,
+  DEFAULT_BASE_URL,
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HIDDEN_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  MAX_DELAY,
+  validateOptions,
+} from './options';
 import { assertStatus } from './statuses';
 import { readChosenStatus, writeChosenStatus } from './storage';
 import { createStore } from './store';
@@ -102,6 +110,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       chosen = status;
       unconfirmedChoice = null;
       checkDeadlines('manual');
+      sync?.retryFailed();
     },
     onLeaderState: applyLeaderState,
     onPeersChanged: () => checkDeadlines(),
@@ -128,7 +137,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     const status = effectiveStatus();
     const previous = store.get();
     const changed = status !== previous.status;
-    const { idleTimeout = 300_000 } = options;
+    const { idleTimeout = DEFAULT_IDLE_TIMEOUT } = options;
 
     store.set({
       status,
@@ -146,7 +155,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   function checkDeadlines(reason?: PresenceReason) {
     if (!group.isLeader) return;
 
-    const { idleTimeout = 300_000, hiddenTimeout = 60_000 } = options;
+    const { idleTimeout = DEFAULT_IDLE_TIMEOUT, hiddenTimeout = DEFAULT_HIDDEN_TIMEOUT } = options;
     const now = env.now();
     // After the clock moved back, times ahead of it would postpone the deadlines by the jump.
     lastInputAt = Math.min(lastInputAt, now);
@@ -196,9 +205,12 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     if (unconfirmedChoice && state.chosenStatus !== unconfirmedChoice) return;
 
     unconfirmedChoice = null;
+    // Another tab leads and keeps the server up to date, so a resend from this tab is not due.
+    resendOnLead = false;
     chosen = state.chosenStatus;
     autoAway = state.reason === 'idle' || state.reason === 'hidden' ? state.reason : null;
     awaySince = env.now();
+    const statusChanged = state.status !== store.get().status;
 
     // A copy of an error already shown keeps the same object, so that it causes no render.
     const isNewError = leaderFailures !== failures;
@@ -207,16 +219,21 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     const error =
       state.error && (isNewError ? Object.assign(new Error(state.error.message), state.error) : store.get().error);
     store.set({ ...state, error });
+    // Every tab reports its status changes. Errors go to onError in the leader only, so that
+    // an app showing them does not show each one once per tab.
+    if (statusChanged) runCallback(options.onStatusChange, state.status, state.reason);
   }
 
   function becomeLeader() {
+    // A choice the old leader never confirmed is this tab's own chosen status now.
+    unconfirmedChoice = null;
     sync = createSync({
       acked: store.get().syncedStatus,
       send: sendStatus,
       onChange: store.set,
       onError: reportError,
       isOnline: () => env.navigator.onLine !== false,
-      heartbeatInterval: () => options.heartbeatInterval ?? 60_000,
+      heartbeatInterval: () => options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL,
       now: env.now,
       random: env.random,
     });
@@ -247,11 +264,13 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     runCallback(options.onError, error);
   }
 
-  function leave(reason: 'pagehide' | 'unmount', isLast: boolean) {
+  function signOff(reason: 'pagehide' | 'unmount', isLast: boolean) {
     hasLeft = true;
     const engine = sync;
     sync = null;
-    const sendOffline = isLast && store.get().syncedStatus !== 'offline';
+    // A request in flight may still change what the server has, so `offline` goes out after it.
+    const { syncedStatus, isSyncing } = store.get();
+    const sendOffline = isLast && (syncedStatus !== 'offline' || isSyncing);
     if (sendOffline) {
       store.set({ status: 'offline', reason });
       runCallback(options.onStatusChange, 'offline', reason);
@@ -294,7 +313,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   function handlePageHide(persisted: boolean) {
     stopDeadlines();
     if (!persisted) {
-      leave('pagehide', group.leave());
+      signOff('pagehide', group.leave());
       return;
     }
     // The page may come back from the back/forward cache, which an open channel or a held lock
@@ -313,6 +332,12 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     resendOnLead = true;
     group.setHidden(env.document.visibilityState === 'hidden', env.now());
     group.join(env, channelName);
+    shareUnconfirmedChoice();
+  }
+
+  /** Sends a choice of this follower to the leader, which may not have heard it yet. */
+  function shareUnconfirmedChoice() {
+    if (unconfirmedChoice && !group.isLeader) group.shareChoice(unconfirmedChoice);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -324,9 +349,10 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     listeners = null;
     stopDeadlines();
 
+    resendOnLead = false;
     const othersRunHere = countEngine(channelName, -1) > 0;
     const isLast = group.leave() && !othersRunHere;
-    if (!hasLeft) leave('unmount', isLast);
+    if (!hasLeft) signOff('unmount', isLast);
     for (const check of [...choiceChecks]) check();
   }
 
@@ -381,7 +407,10 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       });
 
       chosen = choiceWhileStopped ?? readChosenStatus(env.localStorage, storageKey);
-      if (choiceWhileStopped) writeChosenStatus(env.localStorage, storageKey, choiceWhileStopped);
+      if (choiceWhileStopped) {
+        writeChosenStatus(env.localStorage, storageKey, choiceWhileStopped);
+        unconfirmedChoice = choiceWhileStopped;
+      }
       choiceWhileStopped = null;
       lastInputAt = env.now();
       autoAway = null;
@@ -396,6 +425,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       });
       group.setHidden(env.document.visibilityState === 'hidden', lastInputAt);
       group.join(env, channelName);
+      shareUnconfirmedChoice();
     },
 
     stop() {
@@ -415,6 +445,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       writeChosenStatus(env.localStorage, storageKey, status);
       if (group.isLeader) {
         checkDeadlines('manual');
+        sync?.retryFailed();
       } else {
         unconfirmedChoice = status;
         store.set({ chosenStatus: status, isSyncing: true });

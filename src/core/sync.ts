@@ -1,10 +1,10 @@
 import { PresenceHttpError } from './errors';
+import { MAX_DELAY } from './options';
 import { isRetryable } from './transport';
 import type { PresenceState, PresenceStatus } from './types';
 
 const RETRY_BASE = 1000;
 const RETRY_CAP = 30_000;
-const MAX_TIMER = 2_147_483_647;
 
 export interface SyncOptions {
   /** Status the server acknowledged before this engine started, as the previous leader reported. */
@@ -31,6 +31,8 @@ export interface Sync {
   finish(status: PresenceStatus): void;
   /** Arms the heartbeat again, after `heartbeatInterval` changed. */
   restartHeartbeat(): void;
+  /** Lets a status that failed without retry be sent again, because the user chose it again. */
+  retryFailed(): void;
   stop(): void;
 }
 
@@ -46,6 +48,8 @@ export function createSync(options: SyncOptions): Sync {
   let force = false;
   let wasOffline = false;
   let stopped = false;
+  // A stopped engine stays silent, except for the last status that `finish` sends.
+  let finishing = false;
   let attempt = 0;
   let lastOkAt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -54,6 +58,7 @@ export function createSync(options: SyncOptions): Sync {
   const needsSend = () => wanted !== null && (force || (wanted !== acked && wanted !== gaveUp));
 
   function report() {
+    if (stopped && !finishing) return;
     const isSyncing = inFlight !== null || retryTimer !== undefined || needsSend();
     options.onChange({ syncedStatus: acked, isSyncing });
   }
@@ -69,7 +74,7 @@ export function createSync(options: SyncOptions): Sync {
     const interval = options.heartbeatInterval();
     if (interval === false || stopped) return;
 
-    heartbeatTimer = setTimeout(() => wanted && sync.want(wanted, true), Math.min(interval, MAX_TIMER));
+    heartbeatTimer = setTimeout(() => wanted && sync.want(wanted, true), Math.min(interval, MAX_DELAY));
   }
 
   function scheduleRetry(error: Error) {
@@ -82,11 +87,13 @@ export function createSync(options: SyncOptions): Sync {
         retryTimer = undefined;
         pump();
       },
-      Math.min(delay, MAX_TIMER),
+      Math.min(delay, MAX_DELAY),
     );
   }
 
   function settle(status: PresenceStatus, error: unknown) {
+    // A response that arrives after stop belongs to a tab that no longer leads or is gone.
+    if (stopped) return;
     if (error === undefined) {
       acked = status;
       lastOkAt = options.now();
@@ -171,6 +178,7 @@ export function createSync(options: SyncOptions): Sync {
       sync.stop();
       if (alreadySent) return;
 
+      finishing = true;
       // Handed to the transport at once: its queue sends it after the request in flight.
       Promise.resolve()
         .then(() => options.send(status, true))
@@ -184,6 +192,10 @@ export function createSync(options: SyncOptions): Sync {
     },
     restartHeartbeat() {
       if (acked !== null) armHeartbeat();
+    },
+    retryFailed() {
+      gaveUp = null;
+      pump();
     },
     stop() {
       stopped = true;

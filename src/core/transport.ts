@@ -7,6 +7,7 @@ import {
   PresenceResponseError,
   PresenceTokenError,
 } from './errors';
+import { DEFAULT_REQUEST_TIMEOUT } from './options';
 import type { PresenceOptions, PresenceToken } from './types';
 
 export interface Transport {
@@ -25,8 +26,6 @@ export interface TransportOptions {
   now: () => number;
 }
 
-const DEFAULT_TIMEOUT = 10_000;
-
 // Requests to one URL are chained across provider instances, so that a provider mounted right
 // after another unmounted cannot overtake the `offline` its predecessor is still sending.
 const queues = new Map<string, Promise<unknown>>();
@@ -37,7 +36,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   /** Rejects with a retryable PresenceNetworkError when `promise` outlasts the request timeout. */
   function withTimeout<T>(promise: Promise<T>, step: string): Promise<T> {
-    const { requestTimeout = DEFAULT_TIMEOUT } = options.getOptions();
+    const { requestTimeout = DEFAULT_REQUEST_TIMEOUT } = options.getOptions();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -67,7 +66,7 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   async function putOnce(token: string, body: unknown, keepalive: boolean): Promise<void> {
-    const { ky = options.defaultApi, requestTimeout = DEFAULT_TIMEOUT } = options.getOptions();
+    const { ky = options.defaultApi, requestTimeout = DEFAULT_REQUEST_TIMEOUT } = options.getOptions();
     let response: Response;
     try {
       response = await ky.put(url, {
