@@ -69,7 +69,7 @@ export const SlowServer: Story = {
 export const AutoAway: Story = {
   args: {
     scenario:
-      'every request succeeds. Keep the pointer still for 5 s, or switch to another tab for 3 s, to go away. Input brings you back; only showing the tab does not.',
+      'every request succeeds. Keep the pointer still for 5 s, or switch to another tab for 3 s, to go away. Input brings you back, and so does switching back to this tab, because the window gets focus.',
     idleTimeout: 5000,
     hiddenTimeout: 3000,
   },
