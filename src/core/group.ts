@@ -8,8 +8,8 @@ export type { LeaderState };
 export interface TabGroupHandlers {
   /** Input seen by another tab, at its time. */
   onInput(at: number): void;
-  /** A status chosen in another tab. */
-  onChosen(status: PresenceStatus): void;
+  /** A status chosen in another tab at time `at`. */
+  onChosen(status: PresenceStatus, at: number): void;
   /** The leader's state, received by a follower. */
   onLeaderState(leader: LeaderState): void;
   /** A tab joined, left, or was shown or hidden. */
@@ -33,7 +33,7 @@ export interface TabGroup {
   hiddenSince(): number | null;
   /** Shares input with the other tabs, at most once a second unless `urgent`. */
   shareInput(at: number, urgent: boolean): void;
-  shareChoice(status: PresenceStatus): void;
+  shareChoice(status: PresenceStatus, at: number): void;
   /** Sends the leader state to the followers once, at the end of the current microtask. */
   shareLeaderState(): void;
 }
@@ -87,7 +87,7 @@ export function createTabGroup(handlers: TabGroupHandlers): TabGroup {
         handlers.onInput(message.at);
         break;
       case 'chosen':
-        handlers.onChosen(message.status);
+        handlers.onChosen(message.status, message.at);
         // The follower that chose waits for the leader's state, even when nothing changed.
         if (isLeader) postLeaderState();
         break;
@@ -136,8 +136,8 @@ export function createTabGroup(handlers: TabGroupHandlers): TabGroup {
       sharedInputAt = at;
       tabs.post({ type: 'input', at });
     },
-    shareChoice(status) {
-      tabs?.post({ type: 'chosen', status });
+    shareChoice(status, at) {
+      tabs?.post({ type: 'chosen', status, at });
     },
     shareLeaderState() {
       if (!isLeader || !tabs || leaderStateQueued) return;

@@ -86,9 +86,11 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
 
   let chosen: PresenceStatus = 'online';
+  // When `chosen` was chosen, in any tab. Tabs compare these times so that the newest choice wins.
+  let chosenAt = 0;
   // A choice made while stopped, applied and stored on the next start.
   let choiceWhileStopped: PresenceStatus | null = null;
-  // A status this tab chose that the leader has not confirmed yet.
+  // A choice of this tab that the leader has not confirmed yet.
   let unconfirmedChoice: PresenceStatus | null = null;
   // Failed requests so far and the status of the latest, shared with followers.
   let failures = 0;
@@ -106,8 +108,12 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   const group = createTabGroup({
     onInput: registerInput,
-    onChosen(status) {
+    onChosen(status, at) {
+      // A choice that arrives late, such as one sent again after the back/forward cache, loses
+      // to a newer one.
+      if (at < chosenAt) return;
       chosen = status;
+      chosenAt = at;
       unconfirmedChoice = null;
       checkDeadlines('manual');
       sync?.retryFailed();
@@ -115,7 +121,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     onLeaderState: applyLeaderState,
     onPeersChanged: () => checkDeadlines(),
     onLeader: becomeLeader,
-    leaderState: (): LeaderState => ({ state: toSharedState(store.get()), failures, failedStatus }),
+    leaderState: (): LeaderState => ({ state: toSharedState(store.get()), failures, failedStatus, chosenAt }),
   });
 
   store.subscribe(group.shareLeaderState);
@@ -201,10 +207,14 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   // --- tabs ------------------------------------------------------------------------------------
 
-  function applyLeaderState({ state, failures: leaderFailures, failedStatus: leaderFailedStatus }: LeaderState) {
-    if (unconfirmedChoice && state.chosenStatus !== unconfirmedChoice) return;
+  function applyLeaderState(leader: LeaderState) {
+    const { state } = leader;
+    // A state from before the leader heard this tab's choice is dropped, unless the leader's
+    // choice is newer.
+    if (unconfirmedChoice && state.chosenStatus !== unconfirmedChoice && leader.chosenAt < chosenAt) return;
 
     unconfirmedChoice = null;
+    chosenAt = leader.chosenAt;
     // Another tab leads and keeps the server up to date, so a resend from this tab is not due.
     resendOnLead = false;
     chosen = state.chosenStatus;
@@ -213,9 +223,9 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     const statusChanged = state.status !== store.get().status;
 
     // A copy of an error already shown keeps the same object, so that it causes no render.
-    const isNewError = leaderFailures !== failures;
-    failures = leaderFailures;
-    failedStatus = leaderFailedStatus;
+    const isNewError = leader.failures !== failures;
+    failures = leader.failures;
+    failedStatus = leader.failedStatus;
     const error =
       state.error && (isNewError ? Object.assign(new Error(state.error.message), state.error) : store.get().error);
     store.set({ ...state, error });
@@ -337,7 +347,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
 
   /** Sends a choice of this follower to the leader, which may not have heard it yet. */
   function shareUnconfirmedChoice() {
-    if (unconfirmedChoice && !group.isLeader) group.shareChoice(unconfirmedChoice);
+    if (unconfirmedChoice && !group.isLeader) group.shareChoice(unconfirmedChoice, chosenAt);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -436,6 +446,8 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     choose(status) {
       assertStatus(status);
       chosen = status;
+      // Date.now rather than the environment clock, which is only resolved on start.
+      chosenAt = running ? env.now() : Date.now();
       if (!running) {
         choiceWhileStopped = status;
         store.set({ chosenStatus: status, status, reason: 'manual' });
@@ -449,7 +461,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       } else {
         unconfirmedChoice = status;
         store.set({ chosenStatus: status, isSyncing: true });
-        group.shareChoice(status);
+        group.shareChoice(status, chosenAt);
       }
       return waitForSync(status);
     },

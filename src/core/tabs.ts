@@ -16,6 +16,8 @@ export interface LeaderState {
   failures: number;
   /** Status of the latest failed request, or null when none failed. */
   failedStatus: PresenceStatus | null;
+  /** Time at which the chosen status was chosen, in whichever tab. */
+  chosenAt: number;
 }
 
 /** Messages between tabs. None carries the token. */
@@ -24,7 +26,8 @@ export type TabMessage =
   | { type: 'tab'; id: string; hiddenSince: number | null; ask?: boolean }
   | { type: 'bye'; id: string }
   | { type: 'input'; at: number }
-  | { type: 'chosen'; status: PresenceStatus }
+  /** A status chosen in a tab at time `at`. A choice older than the leader's current one loses. */
+  | { type: 'chosen'; status: PresenceStatus; at: number }
   | ({ type: 'state' } & LeaderState);
 
 export interface Tabs {
@@ -121,11 +124,12 @@ function isTabMessage(value: unknown): value is TabMessage {
     case 'input':
       return isTime(message.at);
     case 'chosen':
-      return isStatus(message.status);
+      return isStatus(message.status) && isTime(message.at);
     case 'state':
       return (
         isState(message.state) &&
         isTime(message.failures) &&
+        isTime(message.chosenAt) &&
         (message.failedStatus === null || isStatus(message.failedStatus))
       );
     default:

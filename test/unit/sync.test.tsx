@@ -247,6 +247,41 @@ describe('retries', () => {
     expect(probe.state().isSyncing).toBe(false);
   });
 
+  it('re-chosen status after 400 resends', async () => {
+    const server = recordPresence(async (request, index) => {
+      if (request.status !== 'away') return ok();
+      if (index === 1) return reply(400);
+      await delay(300);
+      return ok();
+    });
+    const probe = renderProbe({ environment: oneTabEnvironment(), idleTimeout: false });
+    await advance(100);
+
+    const { settled: first } = await probe.choose('away');
+    await advance(100);
+    await expect(first).rejects.toBeInstanceOf(PresenceHttpError);
+    expect(server.statuses()).toEqual(['online', 'away']);
+
+    // The server responds to the second away after 300 ms, and the choice waits for that response.
+    let settled = false;
+    const { settled: second } = await probe.choose('away');
+    second.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await advance(100);
+    expect(server.statuses()).toEqual(['online', 'away', 'away']);
+    expect(settled).toBe(false);
+    expect(probe.state().isSyncing).toBe(true);
+
+    await advance(300);
+    await expect(second).resolves.toBe('away');
+    expect(probe.state().syncedStatus).toBe('away');
+    expect(probe.state().isSyncing).toBe(false);
+    expect(probe.state().error).toBeNull();
+    expect(probe.mutation().status).toBe('success');
+  });
+
   it('waits Retry-After seconds', async () => {
     const server = recordPresence((_, index) => (index === 0 ? reply(429, { 'Retry-After': '3' }) : ok()));
     // With random 0 a retry that ignored the header would go out at once.
@@ -912,6 +947,57 @@ describe.each([
     expect(second.state().status).toBe('online');
     expect(second.state().syncedStatus).toBe('online');
     expect(second.state().isSyncing).toBe(false);
+  });
+
+  it('unmount during online after offline', async () => {
+    // The server responds after 300 ms to the online that follows "appear offline".
+    const server = recordPresence(async (_, index) => {
+      if (index === 2) await delay(300);
+      return ok();
+    });
+    const probe = renderProbe({ environment: environmentWith() });
+    await advance(100);
+    await probe.choose('offline');
+    await advance(100);
+    expect(probe.state().syncedStatus).toBe('offline');
+
+    const { settled: online } = await probe.choose('online');
+    await advance(50);
+    expect(server.statuses()).toEqual(['online', 'offline', 'online']);
+    probe.unmount();
+    await advance(1000);
+
+    expect(server.statuses()).toEqual(['online', 'offline', 'online', 'offline']);
+    expect(server.maxInFlight).toBe(1);
+    await expect(online).resolves.toBe('offline');
+  });
+
+  it('pagehide during online after offline', async () => {
+    const server = recordPresence(async (_, index) => {
+      if (index === 2) await delay(300);
+      return ok();
+    });
+    const keepaliveFetch = createExitFetch();
+    const probe = renderProbe({ environment: environmentWith({ fetch: keepaliveFetch }) });
+    await advance(100);
+    await probe.choose('offline');
+    await advance(100);
+    expect(probe.state().syncedStatus).toBe('offline');
+
+    await probe.choose('online');
+    await advance(50);
+    expect(server.statuses()).toEqual(['online', 'offline', 'online']);
+    await dispatch(window, pageTransition('pagehide', false));
+    await advance(1000);
+
+    expect(keepaliveFetch).toHaveBeenCalledTimes(1);
+    const [url, init] = keepaliveFetch.mock.calls[0] ?? [];
+    expect(url).toBe(PRESENCE_URL);
+    expect(init?.keepalive).toBe(true);
+    expect(JSON.parse(String(init?.body))).toEqual({ status: 'offline' });
+    expect(server.statuses()).toEqual(['online', 'offline', 'online', 'offline']);
+    expect(probe.state().status).toBe('offline');
+    expect(probe.state().reason).toBe('pagehide');
   });
 
   it('unmount during the first online ends offline', async () => {

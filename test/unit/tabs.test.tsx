@@ -29,6 +29,8 @@ interface MountedTab {
    * handled so that a rejection before the test awaits it is not reported as unhandled.
    */
   choose(status: PresenceStatus): Promise<PresenceStatus>;
+  /** Renders the provider again with these props merged over the ones it was mounted with. */
+  rerenderWith(props: Partial<PresenceProviderProps>): void;
   unmount(): void;
 }
 
@@ -47,19 +49,23 @@ const mountedTabs: { unmount(): void; unmounted: boolean }[] = [];
 function mountOn(tab: SimulatedTab, props: Partial<PresenceProviderProps> = {}): MountedTab {
   let latest: { state: PresenceState; mutation: SetPresence } | undefined;
   const queryClient = new QueryClient({ defaultOptions: { mutations: { retry: false } } });
-  const result = render(
+  const onRender = (state: PresenceState, mutation: SetPresence) => {
+    latest = { state, mutation };
+  };
+  const tree = (providerProps: Partial<PresenceProviderProps>) => (
     <QueryClientProvider client={queryClient}>
       <PresenceProvider
         token={TOKEN}
         baseUrl={BASE_URL}
         heartbeatInterval={false}
         environment={tab.environment}
-        {...props}
+        {...providerProps}
       >
-        <Probe onRender={(state, mutation) => (latest = { state, mutation })} />
+        <Probe onRender={onRender} />
       </PresenceProvider>
-    </QueryClientProvider>,
+    </QueryClientProvider>
   );
+  const result = render(tree(props));
 
   const entry = {
     unmounted: false,
@@ -85,6 +91,9 @@ function mountOn(tab: SimulatedTab, props: Partial<PresenceProviderProps> = {}):
       });
       promise?.catch(() => {});
       return promise as Promise<PresenceStatus>;
+    },
+    rerenderWith(next) {
+      result.rerender(tree({ ...props, ...next }));
     },
     unmount: entry.unmount,
   };
@@ -633,6 +642,8 @@ describe('tabs', () => {
       { type: 'input', at: Number.POSITIVE_INFINITY },
       { type: 'chosen' },
       { type: 'chosen', status: 'busy' },
+      { type: 'chosen', status: 'away' },
+      { type: 'chosen', status: 'away', at: 'now' },
       { type: 'state' },
       { type: 'state', state: null },
       { type: 'state', state: 'away' },
@@ -862,6 +873,240 @@ describe('tabs', () => {
     expect(sessions.get(2)?.length).toBe(oneTabCount);
     expect(sessions.get(5)?.length).toBe(oneTabCount);
     expect(sessions.get(1)).toEqual(['online', 'away', 'online', 'away', 'online', 'offline']);
+  });
+});
+
+/**
+ * Wraps a tab's lock manager so that each granted callback runs `ms` later, as in a busy browser.
+ * A tab opened meanwhile then requests the state while no tab is the leader.
+ */
+function delayLockGrants(tab: SimulatedTab, browser: SimulatedBrowser, ms: number) {
+  const locks = browser.locks.managerFor(tab.id);
+  const request = (name: string, options: LockOptions, callback: LockGrantedCallback<unknown>) =>
+    locks.request(name, options, async (lock) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return callback(lock);
+    });
+  tab.environment.navigator = { onLine: true, locks: { request } as Pick<LockManager, 'request'> };
+}
+
+describe('tab edge cases', () => {
+  it('follower re-choice after 400 resends', async () => {
+    // The first away gets a 400, which is not retried. The server delays its response to the
+    // second away until the test releases it.
+    const { released, release } = holdResponse();
+    const seen = mockPresence(async (_entry, index) => {
+      if (index === 1) return new HttpResponse(null, { status: 400 });
+      if (index === 2) await released;
+      return ok();
+    });
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+
+    const first = follower.choose('away');
+    await advance(200);
+    await expect(first).rejects.toThrow(`PUT ${PRESENCE_URL} failed with status 400`);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+
+    let settled = false;
+    const second = follower.choose('away');
+    second.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await advance(500);
+
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'away']);
+    expect(settled).toBe(false);
+    expect(follower.state().isSyncing).toBe(true);
+
+    release();
+    await advance(100);
+
+    await expect(second).resolves.toBe('away');
+    for (const tab of [leader, follower]) {
+      expect(tab.state()).toMatchObject({ status: 'away', syncedStatus: 'away', isSyncing: false, error: null });
+    }
+  });
+
+  it('back from cache, takeover sends nothing', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+
+    act(() => leader.tab.pageHide(true));
+    await advance(100);
+    act(() => leader.tab.pageShow(true));
+    await advance(100);
+    expect(leaders(browser)).toEqual([follower.tab.id]);
+
+    // The tab that came back takes over, and the server already has online.
+    await closeTab(follower);
+    await advance(1000);
+
+    expect(leaders(browser)).toEqual([leader.tab.id]);
+    expect(statusesOf(seen)).toEqual(['online']);
+    expect(leader.state()).toMatchObject({ status: 'online', syncedStatus: 'online', isSyncing: false });
+  });
+
+  it('follower reports status changes, not errors', async () => {
+    // The server rejects away, so that one change comes with an error.
+    const seen = mockPresence((entry) =>
+      (entry.body as { status: string }).status === 'away' ? new HttpResponse(null, { status: 400 }) : ok(),
+    );
+    const browser = createBrowser();
+    const leaderCallbacks = { onStatusChange: vi.fn(), onError: vi.fn() };
+    const followerCallbacks = { onStatusChange: vi.fn(), onError: vi.fn() };
+    const leader = mountTab(browser, leaderCallbacks);
+    const follower = mountTab(browser, followerCallbacks);
+    await advance(100);
+    expect(leaders(browser)).toEqual([leader.tab.id]);
+
+    const chosen = leader.choose('away');
+    await advance(200);
+
+    await expect(chosen).rejects.toThrow(`PUT ${PRESENCE_URL} failed with status 400`);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    expect(follower.state()).toMatchObject({ status: 'away', chosenStatus: 'away', reason: 'manual' });
+    expect(follower.state().error?.message).toBe(`PUT ${PRESENCE_URL} failed with status 400`);
+    expect(leaderCallbacks.onStatusChange).toHaveBeenCalledTimes(1);
+    expect(leaderCallbacks.onStatusChange).toHaveBeenCalledWith('away', 'manual');
+    expect(followerCallbacks.onStatusChange).toHaveBeenCalledTimes(1);
+    expect(followerCallbacks.onStatusChange).toHaveBeenCalledWith('away', 'manual');
+    expect(leaderCallbacks.onError).toHaveBeenCalledTimes(1);
+    expect(followerCallbacks.onError).not.toHaveBeenCalled();
+  });
+
+  it('follower choice across bfcache settles', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+
+    let settled = false;
+    const chosen = follower.choose('away');
+    chosen.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // The mutation posts the choice a few microtasks later. The follower then enters the cache
+    // before the leader's state arrives.
+    await act(async () => {});
+    expect(browser.channels.posted.at(-1)?.data).toMatchObject({ type: 'chosen', status: 'away' });
+    act(() => follower.tab.pageHide(true));
+    await advance(200);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+
+    const leaderChoice = leader.choose('online');
+    await advance(200);
+    await expect(leaderChoice).resolves.toBe('online');
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'online']);
+
+    act(() => follower.tab.pageShow(true));
+    await advance(200);
+
+    expect(settled).toBe(true);
+    expect(follower.state().chosenStatus).toBe(leader.state().chosenStatus);
+    expect(follower.state().status).toBe(leader.state().status);
+    // Online, chosen in the leader after the follower's away, is the newest choice.
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'online']);
+    for (const tab of [leader, follower]) {
+      expect(tab.state()).toMatchObject({ status: 'online', chosenStatus: 'online', syncedStatus: 'online' });
+    }
+  });
+
+  it('choice while disabled reaches the leader', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser);
+    await advance(100);
+
+    follower.rerenderWith({ enabled: false });
+    await advance(100);
+    // A stopped provider resolves a choice at once and applies it on the next start.
+    await expect(follower.choose('away')).resolves.toBe('away');
+    follower.rerenderWith({ enabled: true });
+    await advance(200);
+
+    expect(leaders(browser)).toEqual([leader.tab.id]);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    for (const tab of [leader, follower]) {
+      expect(tab.state()).toMatchObject({ status: 'away', chosenStatus: 'away', syncedStatus: 'away' });
+    }
+  });
+
+  it("stopped engine's late response is ignored", async () => {
+    // The server delays its responses to the away of the stopping engine and to the away that the
+    // new engine sends, each until the test releases it.
+    const holds = [holdResponse(), holdResponse()];
+    const seen = mockPresence(async (_entry, index) => {
+      await holds[index - 1]?.released;
+      return ok();
+    });
+    const browser = createBrowser();
+    const leader = mountTab(browser);
+    await advance(100);
+
+    leader.choose('away');
+    await advance(100);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+
+    // Into the back/forward cache and straight back: the engine stops and a new one starts.
+    act(() => {
+      leader.tab.pageHide(true);
+      leader.tab.pageShow(true);
+    });
+    await advance(100);
+
+    let settled = false;
+    const chosen = leader.choose('offline');
+    chosen.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await advance(100);
+
+    holds[0]?.release();
+    await advance(100);
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'away']);
+    expect(settled).toBe(false);
+    expect(leader.state().isSyncing).toBe(true);
+
+    holds[1]?.release();
+    await advance(100);
+
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'away', 'offline']);
+    await expect(chosen).resolves.toBe('offline');
+    expect(leader.state()).toMatchObject({ status: 'offline', syncedStatus: 'offline', isSyncing: false });
+  });
+
+  it('tab opened during handover gets state', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const leader = mountTab(browser);
+    const followerTab = browser.createTab();
+    delayLockGrants(followerTab, browser, 5);
+    const follower = mountOn(followerTab);
+    await advance(100);
+    const chosen = leader.choose('away');
+    await advance(200);
+    await expect(chosen).resolves.toBe('away');
+
+    // The leader closes and a new tab opens in one task. The new tab's request for the state
+    // reaches the follower before the follower holds the lock.
+    act(() => {
+      leader.tab.setVisibility('hidden');
+      leader.tab.pageHide(false);
+    });
+    leader.unmount();
+    const opened = mountTab(browser);
+    await advance(100);
+
+    expect(leaders(browser)).toEqual([follower.tab.id]);
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    expect(opened.state()).toMatchObject({ status: 'away', chosenStatus: 'away', syncedStatus: 'away' });
   });
 });
 
