@@ -250,6 +250,9 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     checkDeadlines();
     if (resendOnLead) sync.want(store.get().status, true);
     resendOnLead = false;
+    // A tab that takes over while the server has the status sends nothing now, so the heartbeat
+    // starts here rather than after a send.
+    sync.restartHeartbeat();
   }
 
   // --- server ----------------------------------------------------------------------------------

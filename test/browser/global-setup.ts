@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { build } from 'vite';
@@ -14,6 +14,10 @@ const PAGE_DIST = fileURLToPath(new URL('./.page-dist', import.meta.url));
 export default async function setup(): Promise<void> {
   if (!existsSync(PACKAGE_ENTRY)) {
     throw new Error(`The built package is missing: ${PACKAGE_ENTRY} does not exist. Run \`npm run build\` first.`);
+  }
+  // React Server Components treat the entry as client code only with the directive on line 1.
+  if (!readFileSync(PACKAGE_ENTRY, 'utf8').startsWith("'use client';")) {
+    throw new Error(`${PACKAGE_ENTRY} does not start with 'use client'; check the banner in tsdown.config.ts.`);
   }
 
   await build({

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Chromium, type Tab, waitForPageReady } from './support/chromium';
 import { waitForSynced } from './support/page';
 import { PresenceServer } from './support/server';
@@ -76,5 +76,9 @@ describe('requests per session', () => {
           )
           .join('\n'),
     );
+
+    // One leader speaks for every tab, so more tabs must not mean more requests.
+    const [single, ...others] = figures;
+    for (const figure of others) expect(figure.statuses).toEqual(single?.statuses);
   });
 });

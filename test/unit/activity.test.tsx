@@ -829,3 +829,72 @@ describe('browser features', () => {
     expect(setIntervalSpy).not.toHaveBeenCalled();
   });
 });
+
+describe('wake events after sleep', () => {
+  it.each(['online', 'pageshow'])('%s after sleep sends away', async (type) => {
+    const { seen, view, mountedAt } = await mountSettled();
+
+    // The wall clock moves 30 minutes while no timer runs, as during laptop sleep.
+    vi.setSystemTime(Date.now() + 30 * MINUTE);
+    expect(view.state().status).toBe('online');
+
+    const wakeAt = Date.now();
+    act(() => {
+      window.dispatchEvent(new Event(type));
+    });
+    expect(awayFields(view.state())).toEqual({
+      status: 'away',
+      reason: 'idle',
+      isIdle: true,
+      isHidden: false,
+      lastActiveAt: mountedAt,
+    });
+    expect(view.transitions).toEqual([{ status: 'away', reason: 'idle', at: wakeAt }]);
+
+    // The event re-checks the deadlines without counting as input, so the user stays away.
+    await settle(view);
+    await advance(MINUTE);
+    expectStatuses(seen, ['online', 'away']);
+    expect(view.state().status).toBe('away');
+  });
+});
+
+describe('listener options', () => {
+  it('activity listeners are capture and passive', async () => {
+    const addListener = vi.spyOn(window, 'addEventListener');
+    await mountSettled();
+
+    for (const type of [...DEFAULT_INPUT_EVENTS, 'focus']) {
+      const calls = addListener.mock.calls.filter(([added]) => added === type);
+      expect(calls.length, `listeners for ${type}`).toBeGreaterThan(0);
+      for (const [, , options] of calls)
+        expect(options, `options of ${type}`).toEqual({ capture: true, passive: true });
+    }
+  });
+
+  it('disabled provider adds no listeners', async () => {
+    const seen = mockPresence();
+    const tracker = trackListeners();
+    const packageListeners = [
+      ...DEFAULT_INPUT_EVENTS.map((type) => `window:${type}`),
+      'window:focus',
+      'window:pagehide',
+      'window:pageshow',
+      'document:visibilitychange',
+    ];
+    const result = renderWithPresence(null, { enabled: false });
+    await advance(1000);
+
+    expect(seen).toHaveLength(0);
+    for (const key of packageListeners) expect(tracker.addedTypes()).not.toContain(key);
+
+    // Enabling it adds them, which shows that the tracker sees the package's listeners.
+    result.rerenderWith({ enabled: true });
+    await advanceUntil(() => seen.length === 1, 'the first online arrives');
+    for (const key of packageListeners) expect(tracker.addedTypes()).toContain(key);
+
+    result.unmount();
+    await advanceUntil(() => seen.length === 2, 'the offline sent on unmount arrives');
+    expect(statusesOf(seen)).toEqual(['online', 'offline']);
+  });
+});

@@ -1,6 +1,8 @@
+import { inspect } from 'node:util';
 import { QueryClient, QueryClientProvider, useMutationState } from '@tanstack/react-query';
 import { act, render, screen, waitFor } from '@testing-library/react';
-import { HttpResponse } from 'msw';
+import ky from 'ky';
+import { HttpResponse, http } from 'msw';
 import { useEffect } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -15,7 +17,7 @@ import {
   useSetPresence,
 } from '../../src';
 import { renderWithPresence } from './render';
-import { BASE_URL, mockPresence, PRESENCE_URL, statusesOf } from './server';
+import { BASE_URL, mockPresence, PRESENCE_URL, server, statusesOf } from './server';
 
 type SetPresence = ReturnType<typeof useSetPresence>;
 
@@ -328,5 +330,160 @@ describe('outside the provider', () => {
         </QueryClientProvider>,
       ),
     ).toThrow(`${name} must be used inside <PresenceProvider>`);
+  });
+});
+
+describe('provider options', () => {
+  it('baseUrl defaults to localhost:5000', async () => {
+    const defaultUrl = 'http://localhost:5000/api/ws/presence';
+    const urls: string[] = [];
+    server.use(
+      http.put(defaultUrl, ({ request }) => {
+        urls.push(request.url);
+        return HttpResponse.json({ success: true });
+      }),
+    );
+    const { unmount } = renderProbe({ baseUrl: undefined });
+
+    await waitFor(() => expect(text('synced')).toBe('online'));
+    expect(urls).toEqual([defaultUrl]);
+
+    unmount();
+    await waitFor(() => expect(urls).toHaveLength(2));
+  });
+
+  it('ky prop sends through the instance', async () => {
+    const received: { header: string | null; authorization: string | null; body: unknown }[] = [];
+    server.use(
+      http.put(PRESENCE_URL, async ({ request }) => {
+        received.push({
+          header: request.headers.get('X-Chat-Client'),
+          authorization: request.headers.get('Authorization'),
+          body: await request.json(),
+        });
+        return HttpResponse.json({ success: true });
+      }),
+    );
+    const beforeRequest = vi.fn((request: Request) => {
+      request.headers.set('X-Chat-Client', 'web-7');
+    });
+    const api = ky.create({ hooks: { beforeRequest: [beforeRequest] } });
+    renderProbe({ ky: api });
+
+    await waitFor(() => expect(text('synced')).toBe('online'));
+    expect(beforeRequest).toHaveBeenCalledTimes(1);
+    expect(received).toEqual([{ header: 'web-7', authorization: 'Bearer secret-token', body: { status: 'online' } }]);
+  });
+
+  it('missing token prop throws TypeError', () => {
+    const seen = mockPresence();
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+
+    expect(() => renderWithPresence(null, { token: undefined as never })).toThrow(TypeError);
+    expect(() => renderWithPresence(null, { token: undefined as never })).toThrow('Invalid token undefined');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('console output never contains the token', async () => {
+    const token = 'console-secret-91c4';
+    mockPresence(() => HttpResponse.json({ success: false, message: 'Invalid token' }, { status: 401 }));
+    const spies = (['error', 'warn', 'log', 'info', 'debug'] as const).map((method) =>
+      vi.spyOn(console, method).mockImplementation(() => {}),
+    );
+    // An onError that rethrows makes the package log the error it received.
+    const onError = vi.fn((error: Error) => {
+      throw error;
+    });
+    const { mutation } = renderProbe({ token, onError });
+    await waitFor(() => expect(text('error')).toBe('PresenceAuthError'));
+    await act(() =>
+      mutation()
+        .mutateAsync('away')
+        .catch(() => {}),
+    );
+
+    expect(onError).toHaveBeenCalledTimes(2);
+    const [consoleError] = spies;
+    const report = consoleError?.mock.calls.find((args) => String(args[0]).includes('react-presence'));
+    expect(report?.[1]).toBeInstanceOf(PresenceAuthError);
+    for (const spy of spies) {
+      for (const args of spy.mock.calls) expect(inspect(args, { depth: 8 })).not.toContain(token);
+    }
+  });
+});
+
+describe('useSetPresence options', () => {
+  it('mutation callbacks receive the outcome', async () => {
+    const seen = mockPresence((entry) =>
+      (entry.body as { status: string }).status === 'offline'
+        ? HttpResponse.json({ message: 'not allowed' }, { status: 403 })
+        : HttpResponse.json({ success: true }),
+    );
+    const onSuccess = vi.fn();
+    const onError = vi.fn();
+    const onSettled = vi.fn();
+    let setPresence: SetPresence | undefined;
+    function Setter() {
+      setPresence = useSetPresence({ onSuccess, onError, onSettled });
+      return null;
+    }
+    renderWithPresence(<Setter />);
+    await waitFor(() => expect(seen).toHaveLength(1));
+
+    await act(() => (setPresence as SetPresence).mutateAsync('away'));
+    expect(onSuccess).toHaveBeenCalledTimes(1);
+    expect(onSuccess.mock.calls[0]?.slice(0, 2)).toEqual(['away', 'away']);
+    expect(onSettled).toHaveBeenCalledTimes(1);
+    expect(onSettled.mock.calls[0]?.slice(0, 3)).toEqual(['away', null, 'away']);
+
+    await act(() => (setPresence as SetPresence).mutateAsync('offline').catch(() => {}));
+    expect(onError).toHaveBeenCalledTimes(1);
+    const [error, variables] = onError.mock.calls[0] ?? [];
+    expect(error).toBeInstanceOf(PresenceHttpError);
+    expect((error as PresenceHttpError).status).toBe(403);
+    expect(variables).toBe('offline');
+    expect(onSettled).toHaveBeenCalledTimes(2);
+    expect(statusesOf(seen)).toEqual(['online', 'away', 'offline']);
+  });
+});
+
+describe('query client choice', () => {
+  function AwaySetter({ onStatus }: { onStatus?: (status: string) => void }) {
+    const mutation = useSetPresence();
+    const { mutate } = mutation;
+    useEffect(() => mutate('away'), [mutate]);
+    useEffect(() => {
+      onStatus?.(mutation.status);
+    });
+    return null;
+  }
+
+  it('nearest client wins over prop', async () => {
+    mockPresence();
+    const nearest = new QueryClient();
+    const fromProp = new QueryClient();
+    render(
+      <QueryClientProvider client={nearest}>
+        <PresenceProvider token="t" baseUrl={BASE_URL} queryClient={fromProp}>
+          <AwaySetter />
+        </PresenceProvider>
+      </QueryClientProvider>,
+    );
+
+    await waitFor(() => expect(nearest.getMutationCache().getAll()).toHaveLength(1));
+    expect(fromProp.getMutationCache().getAll()).toHaveLength(0);
+  });
+
+  it('private client runs the mutation', async () => {
+    const seen = mockPresence();
+    const statuses: string[] = [];
+    render(
+      <PresenceProvider token="t" baseUrl={BASE_URL}>
+        <AwaySetter onStatus={(status) => statuses.push(status)} />
+      </PresenceProvider>,
+    );
+
+    await waitFor(() => expect(statuses.at(-1)).toBe('success'));
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
   });
 });

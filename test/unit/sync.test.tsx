@@ -1152,3 +1152,47 @@ describe('errors', () => {
     expect(probe.state().error).toBeNull();
   });
 });
+
+describe('defaults and newest props', () => {
+  it('requestTimeout defaults to 10 seconds', async () => {
+    const server = recordPresence(async (_, index) => {
+      if (index === 0) await delay(10_500);
+      return ok();
+    });
+    const probe = renderProbe({ environment: oneTabEnvironment() });
+
+    await advance(9_900);
+    expect(server.statuses()).toEqual(['online']);
+    expect(probe.state().error).toBeNull();
+    expect(probe.state().isSyncing).toBe(true);
+
+    await advance(200);
+    const error = probe.state().error;
+    expect(error).toBeInstanceOf(PresenceNetworkError);
+    expect(error?.message).toBe(`PUT ${PRESENCE_URL} timed out after 10000 ms`);
+
+    // random 0.5 sends the retry 500 ms after the timeout, and the server responds to it at once.
+    await advance(1000);
+    expect(server.statuses()).toEqual(['online', 'online']);
+    expect(probe.state().syncedStatus).toBe('online');
+    expect(probe.state().error).toBeNull();
+  });
+
+  it('onError uses the newest prop', async () => {
+    const server = recordPresence((request) => (request.status === 'away' ? reply(400) : ok()));
+    const first = vi.fn();
+    const second = vi.fn();
+    const probe = renderProbe({ environment: oneTabEnvironment(), onError: first });
+    await advance(100);
+
+    probe.rerenderWith({ onError: second });
+    await probe.choose('away');
+    await advance(100);
+
+    expect(server.statuses()).toEqual(['online', 'away']);
+    expect(first).not.toHaveBeenCalled();
+    expect(second).toHaveBeenCalledTimes(1);
+    expect(second.mock.calls[0]?.[0]).toBeInstanceOf(PresenceHttpError);
+    expect(probe.state().error).toBe(second.mock.calls[0]?.[0]);
+  });
+});

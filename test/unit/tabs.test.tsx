@@ -1165,3 +1165,75 @@ describe('simulated browser', () => {
     expect(browser.locks.waitingCount).toBe(0);
   });
 });
+
+describe('channel and heartbeat', () => {
+  it('default channel name uses baseUrl', async () => {
+    mockPresence();
+    const browser = createBrowser();
+    mountLeaderAndFollower(browser);
+    await advance(100);
+
+    const expected = `react-presence:${BASE_URL}`;
+    expect(browser.channels.openNames()).toEqual([expected]);
+    expect(new Set(browser.locks.requests.map((request) => request.name))).toEqual(new Set([expected]));
+
+    const named = createBrowser();
+    mountLeaderAndFollower(named, { channelName: 'team-9' });
+    await advance(100);
+
+    expect(named.channels.openNames()).toEqual(['team-9']);
+    expect(new Set(named.locks.requests.map((request) => request.name))).toEqual(new Set(['team-9']));
+  });
+
+  it('only the leader sends heartbeats', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const props = { heartbeatInterval: 1000, idleTimeout: false } as const;
+    const leader = mountTab(browser, { ...props, token: 'token-a' });
+    mountTab(browser, { ...props, token: 'token-b' });
+    await advance(3500);
+
+    expect(leaders(browser)).toEqual([leader.tab.id]);
+    expect(statusesWithAuthorization(seen)).toEqual(Array(4).fill(['online', 'Bearer token-a']));
+  });
+
+  it('new leader keeps the heartbeat', async () => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const props = { heartbeatInterval: 1000, idleTimeout: false } as const;
+    const leader = mountTab(browser, { ...props, token: 'token-a' });
+    const follower = mountTab(browser, { ...props, token: 'token-b' });
+    await advance(100);
+
+    await closeTab(leader);
+    await advance(3500);
+
+    expect(leaders(browser)).toEqual([follower.tab.id]);
+    const fromNewLeader = statusesWithAuthorization(seen).filter(
+      ([, authorization]) => authorization === 'Bearer token-b',
+    );
+    expect(fromNewLeader.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(['leader', 'follower'])('hidden %s alone keeps online', async (hiddenRole) => {
+    const seen = mockPresence();
+    const browser = createBrowser();
+    const [leader, follower] = mountLeaderAndFollower(browser, { hiddenTimeout: 500, idleTimeout: false });
+    const [hiddenFirst, hiddenLast] = pickFirst(hiddenRole, leader, follower);
+    await advance(100);
+
+    act(() => hiddenFirst.tab.setVisibility('hidden'));
+    await advance(1500);
+
+    expect(statusesOf(seen)).toEqual(['online']);
+    for (const tab of [leader, follower]) expect(tab.state()).toMatchObject({ status: 'online', isHidden: false });
+
+    act(() => hiddenLast.tab.setVisibility('hidden'));
+    await advance(600);
+
+    expect(statusesOf(seen)).toEqual(['online', 'away']);
+    for (const tab of [leader, follower]) {
+      expect(tab.state()).toMatchObject({ status: 'away', reason: 'hidden', isHidden: true });
+    }
+  });
+});
