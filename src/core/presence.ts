@@ -277,6 +277,7 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
     runCallback(options.onError, error);
   }
 
+  /** Stops this tab's engine as the page or the provider goes away, and sends `offline` from the last tab. */
   function signOff(reason: 'pagehide' | 'unmount', isLast: boolean) {
     hasLeft = true;
     const engine = sync;
