@@ -29,9 +29,9 @@ function invalid(name: string, value: unknown, expected: string): TypeError {
   return new TypeError(`Invalid ${name} ${describeValue(value)}: expected ${expected}.`);
 }
 
-function isUrl(value: unknown): boolean {
+function isHttpUrl(value: unknown): boolean {
   try {
-    return typeof value === 'string' && !!new URL(value);
+    return typeof value === 'string' && ['http:', 'https:'].includes(new URL(value).protocol);
   } catch {
     return false;
   }
@@ -44,8 +44,8 @@ export function validateOptions(options: PresenceOptions): void {
   if (typeof token !== 'string' && typeof token !== 'function') {
     throw invalid('token', token, 'a string or a function that returns one');
   }
-  if (baseUrl !== undefined && !isUrl(baseUrl))
-    throw invalid('baseUrl', baseUrl, `an absolute URL such as "${DEFAULT_BASE_URL}"`);
+  if (baseUrl !== undefined && !isHttpUrl(baseUrl))
+    throw invalid('baseUrl', baseUrl, `an absolute http or https URL such as "${DEFAULT_BASE_URL}"`);
   if (
     activityEvents !== undefined &&
     !(Array.isArray(activityEvents) && activityEvents.every((type) => typeof type === 'string'))

@@ -454,7 +454,9 @@ export function createPresence(initialOptions: PresenceOptions): Presence {
       chosenAt = running ? env.now() : Date.now();
       if (!running) {
         choiceWhileStopped = status;
+        const changed = store.get().status !== status;
         store.set({ chosenStatus: status, status, reason: 'manual' });
+        if (changed) runCallback(options.onStatusChange, status, 'manual');
         return Promise.resolve(status);
       }
 

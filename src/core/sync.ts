@@ -176,6 +176,7 @@ export function createSync(options: SyncOptions): Sync {
     finish(status) {
       const alreadySent = inFlight ? inFlight === status : acked === status;
       sync.stop();
+      wanted = status;
       if (alreadySent) return;
 
       finishing = true;

@@ -10,6 +10,7 @@ import {
   PresenceHttpError,
   PresenceProvider,
   PresenceResponseError,
+  type PresenceState,
   type PresenceStatus,
   PresenceTokenError,
   usePresence,
@@ -309,6 +310,55 @@ describe('query client', () => {
       </PresenceProvider>,
     );
     await waitFor(() => expect(queryClient.getMutationCache().getAll()).toHaveLength(1));
+  });
+});
+
+describe('enabled prop', () => {
+  it('choice while disabled reports the change', async () => {
+    const seen = mockPresence();
+    const onStatusChange = vi.fn();
+    let mutation: SetPresence | undefined;
+    const { rerenderWith } = renderWithPresence(<Probe onMutation={(value) => (mutation = value)} />, {
+      enabled: false,
+      onStatusChange,
+    });
+
+    await act(() => mutation?.mutateAsync('away'));
+
+    expect(onStatusChange).toHaveBeenCalledWith('away', 'manual');
+    expect(text('status')).toBe('away');
+    expect(seen).toHaveLength(0);
+
+    rerenderWith({ enabled: true });
+    await waitFor(() => expect(text('synced')).toBe('away'));
+    expect(statusesOf(seen)).toEqual(['away']);
+  });
+
+  it('turning it off sends offline once', async () => {
+    const seen = mockPresence();
+    let state: PresenceState | undefined;
+    function StateProbe() {
+      state = usePresence();
+      return null;
+    }
+    const { rerenderWith } = renderWithPresence(<StateProbe />);
+    await waitFor(() => expect(state?.syncedStatus).toBe('online'));
+
+    rerenderWith({ enabled: false });
+    await waitFor(() => expect(state?.syncedStatus).toBe('offline'));
+
+    expect(statusesOf(seen)).toEqual(['online', 'offline']);
+    expect(state?.status).toBe('offline');
+    expect(state?.reason).toBe('unmount');
+    expect(state?.isSyncing).toBe(false);
+  });
+});
+
+describe('baseUrl prop', () => {
+  it.each(['localhost:5000', '/api', 'ftp://chat.example.com'])('%s throws a TypeError', (baseUrl) => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => renderWithPresence(null, { baseUrl })).toThrow(TypeError);
+    expect(() => renderWithPresence(null, { baseUrl })).toThrow(`Invalid baseUrl "${baseUrl}"`);
   });
 });
 
