@@ -7,7 +7,7 @@ module.exports = [
     path: 'dist/index.js',
     import: '*',
     // NOTE: the goal is 3 kB. With idle detection, retries, tabs, input checks and the React
-    // layer the code measures about 6.7 kB, so this limit only stops growth until a smaller
+    // layer the code measures about 6.9 kB, so this limit only stops growth until a smaller
     // design or a new budget is agreed.
     limit: '7 kB',
     gzip: true,
