@@ -7,6 +7,6 @@ export default defineConfig({
   target: 'es2022',
   dts: true,
   sourcemap: true,
-  // The whole entry holds hooks, so React Server Components must treat it as client code.
+  // The whole entry contains hooks, so React Server Components must treat it as client code.
   banner: { js: "'use client';" },
 });

@@ -7,7 +7,7 @@ const STATUSES = ['online', 'away', 'offline'];
 
 /**
  * Responds like the chat backend: 401 for a token other than `MOCK_TOKEN`, 400 for a body without
- * a known `status`, and otherwise 200 with `{ success: true }`. `delayMs` holds each response back.
+ * a known `status`, and otherwise 200 with `{ success: true }`. `delayMs` delays each response.
  */
 export function acceptPresence({ delayMs = 0 } = {}): RequestHandler {
   return http.put(PRESENCE_URL, async ({ request }) => {

@@ -888,7 +888,7 @@ describe('listener options', () => {
     expect(seen).toHaveLength(0);
     for (const key of packageListeners) expect(tracker.addedTypes()).not.toContain(key);
 
-    // Enabling it adds them, which shows that the tracker sees the package's listeners.
+    // Enabling it adds them, which shows that the tracker counts the package's listeners.
     result.rerenderWith({ enabled: true });
     await advanceUntil(() => seen.length === 1, 'the first online arrives');
     for (const key of packageListeners) expect(tracker.addedTypes()).toContain(key);

@@ -751,7 +751,7 @@ describe('tabs', () => {
     await advance(100);
     expect(browser.channels.openCount).toBe(2);
 
-    // Entering the cache closes the channel and releases the lock, and says nothing to the server.
+    // Entering the cache closes the channel and releases the lock, and sends nothing to the server.
     act(() => leader.tab.pageHide(true));
     await advance(100);
     expect(browser.channels.openCount).toBe(1);
